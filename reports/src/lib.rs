@@ -1,0 +1,18 @@
+//! Recordings: what a run measured, window by window, in the same shape
+//! whether it came from the simulator or from a real load test.
+//!
+//! ```text
+//!  sim / loadgen ──record_ok / record_error──► Recorder (current window)
+//!                ──close_window(gauges)──────► Window rows + encoded histograms
+//!                ──finish────────────────────► Recording ──► summary.json
+//!                                                          ├► timeseries.csv
+//!                                                          └► latency.hlog
+//! ```
+//!
+//! Architecture invariant: this crate knows nothing of the simulator or of
+//! hyper; it sees latencies, counters and named gauges.
+
+pub mod recording;
+pub mod stats;
+
+pub use recording::*;

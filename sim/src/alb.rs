@@ -1,0 +1,78 @@
+//! The Application Load Balancer: one target group per service, a routing
+//! algorithm per target group (AWS_MODEL.md §2.1).
+
+use crate::rng::Rng;
+use crate::scenario::Algorithm;
+use crate::task::Task;
+use rand::Rng as _;
+
+/// The targets (tasks) registered and in service for one service.
+#[derive(Clone, Debug, Default)]
+pub struct TargetGroup {
+    /// Task ids, in registration order.
+    pub targets: Vec<u32>,
+    cursor: usize,
+}
+
+impl TargetGroup {
+    pub fn register(&mut self, task: u32) {
+        self.targets.push(task);
+    }
+
+    pub fn deregister(&mut self, task: u32) {
+        if let Some(i) = self.targets.iter().position(|&t| t == task) {
+            self.targets.remove(i);
+            if self.cursor > i {
+                self.cursor -= 1;
+            }
+        }
+    }
+
+    /// Chooses the target of the next request, or `None` when the group has
+    /// no registered target (the ALB answers 503).
+    #[inline]
+    pub fn pick(&mut self, algorithm: Algorithm, tasks: &[Task], rng: &mut Rng) -> Option<u32> {
+        let n = self.targets.len();
+        if n == 0 {
+            return None;
+        }
+        let i = match algorithm {
+            Algorithm::RoundRobin => {
+                if self.cursor >= n {
+                    self.cursor = 0;
+                }
+                let i = self.cursor;
+                self.cursor += 1;
+                i
+            }
+            // Ties go to the first target at or after the cursor, and the
+            // cursor moves past the pick: among equally loaded targets the
+            // ALB rotates, as it does between its nodes.
+            Algorithm::LeastOutstandingRequests => {
+                let start = if self.cursor >= n { 0 } else { self.cursor };
+                let mut best = start;
+                let mut best_load = usize::MAX;
+                for k in 0..n {
+                    let i = if start + k >= n {
+                        start + k - n
+                    } else {
+                        start + k
+                    };
+                    let load = tasks[self.targets[i] as usize].outstanding();
+                    if load < best_load {
+                        best_load = load;
+                        best = i;
+                        if load == 0 {
+                            break;
+                        }
+                    }
+                }
+                self.cursor = best + 1;
+                best
+            }
+            // Equal weights: uniform over the registered targets.
+            Algorithm::WeightedRandom => rng.random_range(0..n),
+        };
+        Some(self.targets[i])
+    }
+}

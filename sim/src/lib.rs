@@ -1,0 +1,28 @@
+//! dockmaster-sim: the scenario model, a deterministic discrete-event kernel,
+//! and a model of an ECS-on-EC2 fleet behind an ALB.
+//!
+//! ```text
+//!  scenario.toml ──scenario::load──► Scenario ──engine::run──► reports::Recording
+//!                                       │
+//!                                       └─traffic::Arrivals──► (also used by loadgen)
+//! ```
+//!
+//! Architecture invariant: nothing here reads the wall clock or the network;
+//! only `scenario::load` reads files (the TOML and empirical samples). Same
+//! scenario and seed give the same events in the same order.
+
+pub mod alb;
+pub mod catalogue;
+pub mod dist;
+pub mod engine;
+pub mod host;
+pub mod kernel;
+pub mod placement;
+pub mod rng;
+pub mod scenario;
+pub mod task;
+pub mod time;
+pub mod traffic;
+
+pub use scenario::Scenario;
+pub use time::{Nanos, SimTime};

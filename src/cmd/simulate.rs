@@ -1,0 +1,74 @@
+use anyhow::{Context, Result};
+use dockmaster_reports::EngineStats;
+use dockmaster_sim::{engine, scenario};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+pub struct Args {
+    pub file: PathBuf,
+    pub out: PathBuf,
+    pub seed: Option<u64>,
+    pub replications: u32,
+    pub check_slo: bool,
+    pub quiet: bool,
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let scenario = match scenario::load(&a.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let seed = a.seed.unwrap_or(scenario.seed);
+    let total = scenario.duration * a.replications as u64;
+    let bar = if !a.quiet && std::io::stderr().is_terminal() {
+        let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        b.set_style(
+            ProgressStyle::with_template(
+                "{spinner} simulating {msg} [{bar:30}] {percent}% ({elapsed} elapsed, ETA {eta})",
+            )
+            .expect("static template")
+            .progress_chars("=> "),
+        );
+        b.set_message(scenario.name.clone());
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+
+    let started = Instant::now();
+    let mut recording = engine::run_replications(&scenario, seed, a.replications, &|done| {
+        bar.set_position(done)
+    });
+    bar.finish_and_clear();
+    let wall = started.elapsed().as_secs_f64();
+    let events = recording.engine.as_ref().map_or(0, |e| e.events);
+    recording.engine = Some(EngineStats {
+        events,
+        wall_seconds: wall,
+    });
+
+    recording
+        .write_dir(&a.out)
+        .with_context(|| format!("writing the recording to {}", a.out.display()))?;
+    if !a.quiet {
+        println!("{}", recording.summary_table());
+        println!(
+            "wrote {}/summary.json, timeseries.csv, latency.hlog  ({} events in {:.2} s; rerun with --seed {seed})",
+            a.out.display(),
+            events,
+            wall
+        );
+    }
+    let verdict = recording.slo_verdict();
+    Ok(if a.check_slo && !verdict.met {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
