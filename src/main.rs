@@ -59,6 +59,46 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Draw a recording's charts and report.html again from its files alone.
+    #[command(
+        after_help = "Example:\n  dockmaster report out/flash-sale\n\n\
+        Reads DIR/summary.json, timeseries.csv, latency.hlog (and events.csv if present);\n\
+        writes DIR/charts/*.svg and DIR/report.html. Exit status: 0; 2 on unreadable files."
+    )]
+    Report {
+        /// Recording folder (written by simulate or loadtest).
+        dir: PathBuf,
+        /// Print nothing.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Compare a simulated recording with a measured one, window by window.
+    #[command(
+        after_help = "Example:\n  dockmaster compare out/flash-sale out/flash-sale-measured -o out/flash-sale-vs-measured\n\n\
+        Aligns windows on equal start times and judges the steady ones (not the first, not cut\n\
+        short, >= 100 successful responses on each side): p50/p90/p99 within --tolerance of\n\
+        the measured value and error rates close. Writes OUT/comparison.json,\n\
+        OUT/comparison.html and OUT/charts/compare-*.svg, prints a table.\n\
+        Exit status: 0; 1 with --check when the comparison fails; 2 on bad input."
+    )]
+    Compare {
+        /// Recording folder of the simulation.
+        sim: PathBuf,
+        /// Recording folder of the measurement (a load test).
+        measured: PathBuf,
+        /// Output directory for the comparison.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Largest relative error of p50, p90 and p99 that passes (0.15 = ±15%).
+        #[arg(long, default_value_t = 0.15)]
+        tolerance: f64,
+        /// Exit with status 1 when the comparison fails.
+        #[arg(long)]
+        check: bool,
+        /// Print nothing.
+        #[arg(short, long)]
+        quiet: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -78,6 +118,22 @@ fn main() -> ExitCode {
             seed,
             replications,
             check_slo,
+            quiet,
+        }),
+        Command::Report { dir, quiet } => cmd::report::run(&dir, quiet),
+        Command::Compare {
+            sim,
+            measured,
+            out,
+            tolerance,
+            check,
+            quiet,
+        } => cmd::compare::run(cmd::compare::Args {
+            sim,
+            measured,
+            out,
+            tolerance,
+            check,
             quiet,
         }),
     };

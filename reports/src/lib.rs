@@ -12,7 +12,12 @@
 //! Architecture invariant: this crate knows nothing of the simulator or of
 //! hyper; it sees latencies, counters and named gauges.
 
+pub mod events;
+pub mod charts;
+pub mod compare;
+pub mod html;
 pub mod recording;
 pub mod stats;
 
+pub use events::{FleetEvent, EVENTS_FILE};
 pub use recording::*;

@@ -275,6 +275,8 @@ pub struct RunTotals {
     pub cost_usd: Option<f64>,
     pub notes: Vec<String>,
     pub engine: Option<EngineStats>,
+    /// The fleet's happenings, in time order (simulations only).
+    pub events: Vec<crate::FleetEvent>,
 }
 
 /// How much work the producer did (not deterministic: wall clock).
@@ -523,6 +525,7 @@ impl Recorder {
             cost_usd: totals.cost_usd,
             notes,
             engine: totals.engine,
+            events: totals.events,
             replications: None,
         }
     }
@@ -551,6 +554,9 @@ pub struct Recording {
     pub cost_usd: Option<f64>,
     pub notes: Vec<String>,
     pub engine: Option<EngineStats>,
+    /// The fleet's happenings (`events.csv`); for pooled replications, those
+    /// of the first replication.
+    pub events: Vec<crate::FleetEvent>,
     /// Set by [`Recording::pool`].
     pub replications: Option<Replications>,
 }
@@ -731,6 +737,7 @@ impl Recording {
                 events: engines.iter().map(|e| e.events).sum(),
                 wall_seconds: engines.iter().map(|e| e.wall_seconds).sum(),
             }),
+            events: first.events.clone(),
             replications: Some(replications),
         }
     }

@@ -1,38 +1,73 @@
 //! The Application Load Balancer: one target group per service, a routing
-//! algorithm per target group (AWS_MODEL.md §2.1).
+//! algorithm per target group (AWS_MODEL.md §2.1), fail-open when no target
+//! is healthy (§2.3).
 
 use crate::rng::Rng;
 use crate::scenario::Algorithm;
 use crate::task::Task;
 use rand::Rng as _;
 
-/// The targets (tasks) registered and in service for one service.
+/// The targets (tasks) registered for one service.
 #[derive(Clone, Debug, Default)]
 pub struct TargetGroup {
-    /// Task ids, in registration order.
-    pub targets: Vec<u32>,
+    /// Healthy targets, in the order they became healthy: the ALB routes here.
+    pub healthy: Vec<u32>,
+    /// Registered but not healthy (initial or unhealthy): routed to only when
+    /// no target is healthy (fail open).
+    pub other: Vec<u32>,
     cursor: usize,
+}
+
+fn remove(v: &mut Vec<u32>, task: u32) -> Option<usize> {
+    let i = v.iter().position(|&t| t == task)?;
+    v.remove(i);
+    Some(i)
 }
 
 impl TargetGroup {
     pub fn register(&mut self, task: u32) {
-        self.targets.push(task);
+        self.other.push(task);
     }
 
-    pub fn deregister(&mut self, task: u32) {
-        if let Some(i) = self.targets.iter().position(|&t| t == task) {
-            self.targets.remove(i);
+    pub fn set_healthy(&mut self, task: u32) {
+        if remove(&mut self.other, task).is_some() {
+            self.healthy.push(task);
+        }
+    }
+
+    pub fn set_unhealthy(&mut self, task: u32) {
+        if let Some(i) = remove(&mut self.healthy, task) {
             if self.cursor > i {
                 self.cursor -= 1;
             }
+            self.other.push(task);
         }
+    }
+
+    pub fn deregister(&mut self, task: u32) {
+        if let Some(i) = remove(&mut self.healthy, task) {
+            if self.cursor > i {
+                self.cursor -= 1;
+            }
+        } else {
+            remove(&mut self.other, task);
+        }
+    }
+
+    pub fn registered(&self) -> usize {
+        self.healthy.len() + self.other.len()
     }
 
     /// Chooses the target of the next request, or `None` when the group has
     /// no registered target (the ALB answers 503).
     #[inline]
     pub fn pick(&mut self, algorithm: Algorithm, tasks: &[Task], rng: &mut Rng) -> Option<u32> {
-        let n = self.targets.len();
+        let targets = if self.healthy.is_empty() {
+            &self.other
+        } else {
+            &self.healthy
+        };
+        let n = targets.len();
         if n == 0 {
             return None;
         }
@@ -58,7 +93,7 @@ impl TargetGroup {
                     } else {
                         start + k
                     };
-                    let load = tasks[self.targets[i] as usize].outstanding();
+                    let load = tasks[targets[i] as usize].outstanding();
                     if load < best_load {
                         best_load = load;
                         best = i;
@@ -70,9 +105,9 @@ impl TargetGroup {
                 self.cursor = best + 1;
                 best
             }
-            // Equal weights: uniform over the registered targets.
+            // Equal weights: uniform over the targets.
             Algorithm::WeightedRandom => rng.random_range(0..n),
         };
-        Some(self.targets[i])
+        Some(targets[i])
     }
 }

@@ -7,96 +7,155 @@
 //!                        └─no target──► 503            next in queue ◄───────────┘
 //! ```
 //!
-//! Every event is one variant of [`Event`], handled by one method.
+//! Every event is one variant of [`Event`], handled by one method; the fleet's
+//! control planes live in their own modules as more `impl Simulation` blocks:
+//! [`crate::scheduler`] (ECS service scheduler, deploys, health checks),
+//! [`crate::asg`] (EC2 Auto Scaling group), [`crate::autoscale`] (CloudWatch
+//! datapoints and target tracking), [`crate::faults`] (failures).
 
 use crate::alb::TargetGroup;
+use crate::autoscale::{AsgPolicy, ServicePolicy};
 use crate::dist::Sampler;
 use crate::host::{Host, HostState};
 use crate::kernel::Kernel;
-use crate::placement::{oracle::Oracle, HostSpec, Placement, TaskSpec};
+use crate::placement::{oracle::Oracle, Placement, TaskSpec};
 use crate::rng::{replication_seed, stream, Rng};
 use crate::scenario::{Algorithm, Scenario};
 use crate::task::{Task, TaskState};
 use crate::time::{Nanos, SimTime, NANOS_PER_MILLI, NANOS_PER_SEC};
 use crate::traffic::ArrivalStream;
 use dockmaster_reports::{
-    EngineStats, ErrorKind, Meta, Recorder, Recording, RunTotals, SloSpec, Source,
+    EngineStats, ErrorKind, FleetEvent, Meta, Recorder, Recording, RunTotals, SloSpec, Source,
 };
+use rand::Rng as _;
+
+/// The placement engine the simulator uses.
+pub(crate) type PlacementEngine = Oracle;
 
 /// Everything that can happen. One `match` in [`Simulation::step`].
 #[derive(Clone, Copy, Debug)]
-enum Event {
+pub(crate) enum Event {
     /// The next request of a service reaches the ALB.
     Arrival { service: u16 },
     /// A slot of a task finishes its request (stale if `gen` moved on).
     Completion { task: u32, slot: u32, gen: u32 },
-    /// The reporting window that started at `start` ends.
+    /// The current reporting window ends.
     WindowEnd,
+    /// A one-minute CloudWatch datapoint: metrics and scaling policies.
+    Datapoint,
+    /// A launched instance is InService and registers with the cluster.
+    HostInService { host: u32 },
+    /// A placed task finished starting and registers with the target group.
+    TaskStarted { task: u32, gen: u32 },
+    /// A health check that changes a target's state (first pass, or the
+    /// last of the failures that mark it unhealthy).
+    HealthCheck { task: u32, gen: u32 },
+    /// The deregistration delay of a draining target ran out.
+    DeregistrationTimeout { task: u32, gen: u32 },
+    /// The ECS service scheduler looks at a service.
+    SchedulerPass { service: u16 },
+    /// A scripted event of the scenario.
+    Scripted { index: u32 },
+    /// The end of a Spot instance's two-minute notice.
+    SpotTermination { host: u32 },
+    /// The next background host failure (`[faults] instance_mtbf`).
+    RandomFailure,
 }
 
-/// What a service needs at run time, resolved once.
-struct ServiceRt {
-    service_time: Sampler,
-    cpu_per_request: f64,
-    arrivals: ArrivalStream,
-    target_group: TargetGroup,
+/// A service at run time.
+pub(crate) struct ServiceRt {
+    pub service_time: Sampler,
+    pub cpu_per_request: f64,
+    pub arrivals: ArrivalStream,
+    pub target_group: TargetGroup,
     /// ALB routing randomness (weighted_random), per target group.
-    alb_rng: Rng,
+    pub alb_rng: Rng,
     /// Service-time randomness, per service.
-    work_rng: Rng,
-    spec: TaskSpec,
-    pending: u32,
+    pub work_rng: Rng,
+    /// Health-check phase randomness, per service.
+    pub hc_rng: Rng,
+    pub spec: TaskSpec,
+    /// ECS desiredCount.
+    pub desired: u32,
+    /// Current revision (task definition); tasks of older ones are replaced.
+    pub revision: u32,
+    /// Tasks not yet stopped, in creation order.
+    pub tasks: Vec<u32>,
+    pub pass_scheduled: bool,
+    /// A rolling deploy in progress: (revision, started at, steps so far).
+    pub deployment: Option<(u32, SimTime, u32)>,
+    /// Σ cpu_per_request of requests in service: CPUs demanded.
+    pub cpu_demand: f64,
+    /// CPU-ns demanded since the last datapoint, up to `cpu_since`.
+    pub cpu_area: f64,
+    pub cpu_since: SimTime,
+    /// Busy-slot-ns since the last datapoint (for the memory model).
+    pub busy_area: f64,
+    pub busy: u64,
+    /// Requests routed to a target since the last datapoint.
+    pub routed: u64,
+    pub policy: ServicePolicy,
 }
 
-/// Gauges written per window, in this order.
-pub const GAUGES: [&str; 5] = ["hosts", "tasks", "tasks_pending", "cpu_util", "cost_usd"];
+impl ServiceRt {
+    #[inline]
+    pub fn account(&mut self, now: SimTime) {
+        let dt = (now.0 - self.cpu_since.0) as f64;
+        self.cpu_area += self.cpu_demand * dt;
+        self.busy_area += self.busy as f64 * dt;
+        self.cpu_since = now;
+    }
+}
+
+/// The EC2 Auto Scaling group at run time.
+pub(crate) struct AsgRt {
+    pub desired: u32,
+    /// AZs that are down (launches there fail).
+    pub az_down: Vec<bool>,
+    pub launch_time: Sampler,
+    pub rng: Rng,
+    pub policy: AsgPolicy,
+}
 
 pub struct Simulation<'a> {
-    scenario: &'a Scenario,
-    kernel: Kernel<Event>,
-    hosts: Vec<Host>,
-    tasks: Vec<Task>,
-    services: Vec<ServiceRt>,
-    placement: Oracle,
+    pub(crate) scenario: &'a Scenario,
+    pub(crate) kernel: Kernel<Event>,
+    pub(crate) hosts: Vec<Host>,
+    /// Placement id → host index.
+    pub(crate) pid_host: Vec<u32>,
+    pub(crate) tasks: Vec<Task>,
+    pub(crate) services: Vec<ServiceRt>,
+    pub(crate) placement: PlacementEngine,
+    pub(crate) placement_rng: Rng,
+    pub(crate) faults_rng: Rng,
+    pub(crate) asg: AsgRt,
     algorithm: Algorithm,
     recorder: Recorder,
+    pub(crate) log: Vec<FleetEvent>,
     window_start: SimTime,
     // Time integrals since the window started, brought up to date at every
-    // event: requests in system (Little's L) and CPUs in use.
+    // event: requests in system (Little's L), CPUs in use, hosts billed.
     last_change: SimTime,
     in_system: u64,
     in_system_area: f64,
     cpu_used: f64,
     cpu_area: f64,
+    pub(crate) billed_hosts: u32,
+    billed_area: f64,
     notes: Vec<String>,
     hosts_peak: u32,
     tasks_peak: u32,
     cost_usd: f64,
+    /// Audit: every placement checked against the host's registered
+    /// resources (used by tests).
+    pub(crate) overcommits: u32,
 }
 
 impl<'a> Simulation<'a> {
     /// The fleet at t = 0: the ASG's desired hosts InService, balanced over
     /// the AZs, and each service's desired tasks placed, running and healthy.
     pub fn new(scenario: &'a Scenario, seed: u64) -> Simulation<'a> {
-        let itype = &scenario.cluster.instance_type;
-        let n_az = scenario.cluster.azs.len() as u32;
-        let mut placement = Oracle::default();
-        let mut hosts = Vec::new();
-        for i in 0..scenario.cluster.asg.desired {
-            // Launches go to the AZ with the fewest instances; in order, that
-            // is round-robin over the AZ list.
-            let az = (i % n_az) as u16;
-            let id = placement.add_host(HostSpec {
-                az,
-                instance_type: itype.name.clone(),
-                az_name: scenario.cluster.azs[az as usize].clone(),
-                cpu_architecture: itype.arch.clone(),
-                cpu: itype.registered_cpu,
-                memory: itype.registered_memory_mib,
-            });
-            hosts.push(Host::new(id, itype, az));
-        }
-
+        let asg = &scenario.cluster.asg;
         let services: Vec<ServiceRt> = scenario
             .services
             .iter()
@@ -108,6 +167,7 @@ impl<'a> Simulation<'a> {
                 target_group: TargetGroup::default(),
                 alb_rng: stream(seed, &format!("alb/{}", s.name)),
                 work_rng: stream(seed, &format!("service-time/{}", s.name)),
+                hc_rng: stream(seed, &format!("health-check/{}", s.name)),
                 spec: TaskSpec {
                     group: i as u32,
                     cpu: s.cpu,
@@ -115,7 +175,18 @@ impl<'a> Simulation<'a> {
                     strategies: s.placement.clone(),
                     constraints: s.constraints.clone(),
                 },
-                pending: 0,
+                desired: s.desired,
+                revision: 0,
+                tasks: Vec::new(),
+                pass_scheduled: false,
+                deployment: None,
+                cpu_demand: 0.0,
+                cpu_area: 0.0,
+                cpu_since: SimTime::ZERO,
+                busy_area: 0.0,
+                busy: 0,
+                routed: 0,
+                policy: ServicePolicy::default(),
             })
             .collect();
 
@@ -136,70 +207,125 @@ impl<'a> Simulation<'a> {
             target: None,
             scenario_text: scenario.source_text.clone(),
         };
+        let mut gauges: Vec<String> = GAUGES.iter().map(|g| g.to_string()).collect();
+        let cost = gauges.pop().expect("cost_usd is last");
+        gauges.extend(
+            scenario
+                .services
+                .iter()
+                .map(|s| format!("desired_{}", s.name)),
+        );
+        gauges.push(cost);
 
         let mut sim = Simulation {
             scenario,
             kernel: Kernel::new(),
-            hosts,
+            hosts: Vec::new(),
+            pid_host: Vec::new(),
             tasks: Vec::new(),
             services,
-            placement,
+            placement: PlacementEngine::default(),
+            placement_rng: stream(seed, "placement"),
+            faults_rng: stream(seed, "faults"),
+            asg: AsgRt {
+                desired: asg.desired,
+                az_down: vec![false; scenario.cluster.azs.len()],
+                launch_time: Sampler::new(&asg.launch_time),
+                rng: stream(seed, "asg"),
+                policy: AsgPolicy::default(),
+            },
             algorithm: scenario.load_balancer.algorithm,
-            recorder: Recorder::new(meta, GAUGES.iter().map(|g| g.to_string()).collect()),
+            recorder: Recorder::new(meta, gauges),
+            log: Vec::new(),
             window_start: SimTime::ZERO,
             last_change: SimTime::ZERO,
             in_system: 0,
             in_system_area: 0.0,
             cpu_used: 0.0,
             cpu_area: 0.0,
+            billed_hosts: 0,
+            billed_area: 0.0,
             notes: Vec::new(),
             hosts_peak: 0,
             tasks_peak: 0,
             cost_usd: 0.0,
+            overcommits: 0,
         };
-        sim.place_initial_tasks(seed);
+        sim.start_fleet();
         for s in 0..sim.services.len() {
             sim.schedule_next_arrival(s as u16);
         }
-        sim.kernel
-            .schedule(scenario.window.min(scenario.duration), Event::WindowEnd);
-        sim.hosts_peak = sim.hosts.len() as u32;
-        sim.tasks_peak = sim.running_tasks();
+        sim.kernel.schedule_first_at(
+            SimTime(scenario.window.min(scenario.duration)),
+            Event::WindowEnd,
+        );
+        sim.kernel.schedule(60 * NANOS_PER_SEC, Event::Datapoint);
+        for (i, e) in scenario.events.iter().enumerate() {
+            sim.kernel
+                .schedule_at(SimTime(e.at), Event::Scripted { index: i as u32 });
+        }
+        sim.schedule_random_failure();
         sim
     }
 
-    fn place_initial_tasks(&mut self, seed: u64) {
-        let mut rng = stream(seed, "placement");
-        for (si, s) in self.scenario.services.iter().enumerate() {
-            for _ in 0..s.desired {
-                let spec = &self.services[si].spec;
-                match self.placement.place(spec, &mut rng) {
-                    Some(h) => {
-                        let id = self.tasks.len() as u32;
-                        self.tasks
-                            .push(Task::new(si as u16, h, s.concurrency, s.queue_limit));
-                        self.hosts[h as usize].tasks.push(id);
-                        self.services[si].target_group.register(id);
-                    }
-                    None => self.services[si].pending += 1,
+    /// Steady state at t = 0 (DESIGN.md): hosts InService, tasks placed,
+    /// running and healthy, nothing logged as a launch.
+    fn start_fleet(&mut self) {
+        for _ in 0..self.asg.desired {
+            let az = self.launch_az().expect("no AZ is down at t = 0");
+            let h = self.add_host(az);
+            self.register_host(h);
+        }
+        for si in 0..self.services.len() {
+            let s = &self.scenario.services[si];
+            let mut unplaced = 0;
+            for _ in 0..self.services[si].desired {
+                let t = self.new_task(si as u16);
+                if self.try_place(t) {
+                    let interval = self.scenario.load_balancer.health_check.interval;
+                    let phase = self.services[si].hc_rng.random_range(0..interval.max(1));
+                    let task = &mut self.tasks[t as usize];
+                    task.state = TaskState::Running;
+                    task.health = crate::task::Health::Healthy;
+                    task.hc_origin = SimTime(phase);
+                    self.services[si].target_group.register(t);
+                    self.services[si].target_group.set_healthy(t);
+                } else {
+                    unplaced += 1;
                 }
             }
-            let pending = self.services[si].pending;
-            if pending > 0 {
+            if unplaced > 0 {
                 self.notes.push(format!(
-                    "service {}: {pending} of {} tasks stay PENDING at t=0: no container \
+                    "service {}: {unplaced} of {} tasks PENDING at t=0: no container \
                      instance has {} CPU units and {} MiB free and satisfies the constraints",
                     s.name, s.desired, s.cpu, s.memory
                 ));
             }
         }
+        self.note_peaks();
     }
 
-    fn running_tasks(&self) -> u32 {
+    pub(crate) fn running_tasks(&self) -> u32 {
         self.tasks
             .iter()
-            .filter(|t| t.state == TaskState::Running)
+            .filter(|t| matches!(t.state, TaskState::Running | TaskState::Lost))
             .count() as u32
+    }
+
+    pub(crate) fn note_peaks(&mut self) {
+        let hosts = self.hosts.iter().filter(|h| h.registered()).count() as u32;
+        self.hosts_peak = self.hosts_peak.max(hosts);
+        self.tasks_peak = self.tasks_peak.max(self.running_tasks());
+    }
+
+    /// Appends a line to the fleet's story (`events.csv`).
+    pub(crate) fn log(&mut self, kind: &str, subject: &str, detail: String) {
+        self.log.push(FleetEvent {
+            t_s: self.kernel.now().as_secs_f64(),
+            kind: kind.to_string(),
+            subject: subject.to_string(),
+            detail,
+        });
     }
 
     fn schedule_next_arrival(&mut self, service: u16) {
@@ -211,7 +337,13 @@ impl<'a> Simulation<'a> {
 
     /// Runs to the end of the scenario. `progress` is called at every window
     /// end with the simulated time reached.
-    pub fn run(mut self, progress: &dyn Fn(Nanos)) -> Recording {
+    pub fn run(self, progress: &dyn Fn(Nanos)) -> Recording {
+        self.run_audited(progress).0
+    }
+
+    /// Like [`Simulation::run`], also returning how many placements would have
+    /// over-committed a host (always 0 unless the placement engine is wrong).
+    pub fn run_audited(mut self, progress: &dyn Fn(Nanos)) -> (Recording, u32) {
         let end = SimTime(self.scenario.duration);
         while let Some(at) = self.kernel.peek_time() {
             if at > end {
@@ -231,8 +363,19 @@ impl<'a> Simulation<'a> {
                  they are counted as offered, not as completed or failed"
             ));
         }
+        let pending: u32 = self
+            .tasks
+            .iter()
+            .filter(|t| t.state == TaskState::Pending)
+            .count() as u32;
+        if pending > 0 {
+            self.notes.push(format!(
+                "{pending} tasks were still PENDING (no container instance fits) when the run ended"
+            ));
+        }
         let events = self.kernel.fired();
-        self.recorder.finish(RunTotals {
+        let overcommits = self.overcommits;
+        let rec = self.recorder.finish(RunTotals {
             hosts_peak: Some(self.hosts_peak),
             tasks_peak: Some(self.tasks_peak),
             cost_usd: Some(self.cost_usd),
@@ -241,7 +384,9 @@ impl<'a> Simulation<'a> {
                 events,
                 wall_seconds: 0.0,
             }),
-        })
+            events: self.log,
+        });
+        (rec, overcommits)
     }
 
     #[inline]
@@ -256,9 +401,22 @@ impl<'a> Simulation<'a> {
                 progress(now.0);
                 let next = self.scenario.window.min(self.scenario.duration - now.0);
                 if next > 0 {
-                    self.kernel.schedule(next, Event::WindowEnd);
+                    self.kernel
+                        .schedule_first_at(SimTime(now.0 + next), Event::WindowEnd);
                 }
             }
+            Event::Datapoint => {
+                self.on_datapoint();
+                self.kernel.schedule(60 * NANOS_PER_SEC, Event::Datapoint);
+            }
+            Event::HostInService { host } => self.on_host_in_service(host),
+            Event::TaskStarted { task, gen } => self.on_task_started(task, gen),
+            Event::HealthCheck { task, gen } => self.on_health_check(task, gen),
+            Event::DeregistrationTimeout { task, gen } => self.on_deregistration_timeout(task, gen),
+            Event::SchedulerPass { service } => self.on_scheduler_pass(service),
+            Event::Scripted { index } => self.on_scripted(index as usize),
+            Event::SpotTermination { host } => self.on_spot_termination(host),
+            Event::RandomFailure => self.on_random_failure(),
         }
     }
 
@@ -267,37 +425,50 @@ impl<'a> Simulation<'a> {
         let dt = (now.0 - self.last_change.0) as f64;
         self.in_system_area += self.in_system as f64 * dt;
         self.cpu_area += self.cpu_used * dt;
+        self.billed_area += self.billed_hosts as f64 * dt;
         self.last_change = now;
     }
 
     fn close_window(&mut self, now: SimTime) {
         let span = (now.0 - self.window_start.0) as f64;
+        let count = |st: HostState| self.hosts.iter().filter(|h| h.state == st).count() as f64;
+        let (pending_h, in_service, draining) = (
+            count(HostState::Pending),
+            count(HostState::InService),
+            count(HostState::Draining),
+        );
         let vcpus: f64 = self
             .hosts
             .iter()
-            .filter(|h| h.state == HostState::InService)
+            .filter(|h| h.registered())
             .map(|h| h.vcpu)
             .sum();
-        let in_service = self
-            .hosts
-            .iter()
-            .filter(|h| h.state == HostState::InService)
-            .count();
+        let tcount =
+            |f: &dyn Fn(TaskState) -> bool| self.tasks.iter().filter(|t| f(t.state)).count() as f64;
+        let running = tcount(&|s| matches!(s, TaskState::Running | TaskState::Lost));
         let price = self.scenario.cluster.instance_type.price_per_hour;
-        let window_cost = in_service as f64 * price * span / (3600.0 * NANOS_PER_SEC as f64);
+        let window_cost = self.billed_area * price / (3600.0 * NANOS_PER_SEC as f64);
         self.cost_usd += window_cost;
-        let pending: u32 = self.services.iter().map(|s| s.pending).sum();
-        let gauges = [
-            in_service as f64,
-            self.running_tasks() as f64,
-            pending as f64,
+        let (cpu_res, mem_res) = self.reservation();
+        let mut gauges = vec![
+            in_service + draining,
+            pending_h,
+            in_service,
+            running,
+            tcount(&|s| matches!(s, TaskState::Pending | TaskState::Starting)),
+            running,
+            tcount(&|s| s == TaskState::Draining),
             if vcpus > 0.0 && span > 0.0 {
                 self.cpu_area / (vcpus * span)
             } else {
                 0.0
             },
-            window_cost,
+            cpu_res,
+            mem_res,
+            self.asg.desired as f64,
         ];
+        gauges.extend(self.services.iter().map(|s| s.desired as f64));
+        gauges.push(window_cost);
         let l = if span > 0.0 {
             self.in_system_area / span
         } else {
@@ -308,6 +479,29 @@ impl<'a> Simulation<'a> {
         self.window_start = now;
         self.in_system_area = 0.0;
         self.cpu_area = 0.0;
+        self.billed_area = 0.0;
+    }
+
+    /// Cluster CPU and memory reservation, 0..1: reserved by tasks /
+    /// registered by ACTIVE and DRAINING instances (AWS_MODEL.md §1.1).
+    pub(crate) fn reservation(&self) -> (f64, f64) {
+        let (mut cpu, mut mem, mut rcpu, mut rmem) = (0u64, 0u64, 0u64, 0u64);
+        let it = &self.scenario.cluster.instance_type;
+        for h in self.hosts.iter().filter(|h| h.registered()) {
+            let (fc, fm) = self
+                .placement
+                .free(h.pid.expect("registered hosts have a placement id"))
+                .expect("registered");
+            rcpu += it.registered_cpu as u64;
+            rmem += it.registered_memory_mib as u64;
+            cpu += (it.registered_cpu - fc) as u64;
+            mem += (it.registered_memory_mib - fm) as u64;
+        }
+        if rcpu == 0 {
+            (0.0, 0.0)
+        } else {
+            (cpu as f64 / rcpu as f64, mem as f64 / rmem as f64)
+        }
     }
 
     fn on_arrival(&mut self, service: u16) {
@@ -321,20 +515,42 @@ impl<'a> Simulation<'a> {
             self.recorder.record_error(ErrorKind::Http503);
             return;
         };
+        svc.routed += 1;
         let now = self.kernel.now();
         let task = &mut self.tasks[t as usize];
+        if task.state == TaskState::Lost {
+            // The host is gone: the connection is refused (AWS_MODEL.md §2.3,
+            // "target RST on connect" → 502). A powered-off host would time
+            // out instead (504 after 10 s); we take the quick failure.
+            self.recorder.record_error(ErrorKind::Http502);
+            return;
+        }
         if let Some(slot) = task.idle.pop() {
             self.in_system += 1;
             self.start_service(t, slot, now);
-            let c = self.services[service as usize].cpu_per_request;
-            if c > 0.0 {
-                self.change_cpu_demand(self.tasks[t as usize].host, c);
-            }
+            self.service_started(t, 1);
         } else if task.queue.len() < task.queue_limit as usize {
             task.queue.push_back(now);
             self.in_system += 1;
         } else {
             self.recorder.record_error(ErrorKind::Http503);
+        }
+    }
+
+    /// A slot of task `t` became busy (`delta` = 1) or idle (−1): CPU demand
+    /// of its host and service change.
+    #[inline]
+    fn service_started(&mut self, t: u32, delta: i32) {
+        let now = self.kernel.now();
+        let task = &self.tasks[t as usize];
+        let host = task.host.expect("serving tasks are placed");
+        let svc = &mut self.services[task.service as usize];
+        svc.account(now);
+        svc.busy = (svc.busy as i64 + delta as i64) as u64;
+        let c = svc.cpu_per_request;
+        if c > 0.0 {
+            svc.cpu_demand = (svc.cpu_demand + c * delta as f64).max(0.0);
+            self.change_cpu_demand(host, c * delta as f64);
         }
     }
 
@@ -345,7 +561,8 @@ impl<'a> Simulation<'a> {
         let t = &mut self.tasks[task as usize];
         let svc = &mut self.services[t.service as usize];
         let work = svc.service_time.sample(&mut svc.work_rng) as f64;
-        let stretch = self.hosts[t.host as usize].dilation(svc.cpu_per_request);
+        let host = &self.hosts[t.host.expect("serving tasks are placed") as usize];
+        let stretch = host.dilation(svc.cpu_per_request);
         let s = &mut t.slots[slot as usize];
         s.busy = true;
         s.arrival = arrival;
@@ -374,11 +591,36 @@ impl<'a> Simulation<'a> {
         } else {
             s.busy = false;
             t.idle.push(slot);
-            let (host, service) = (t.host, t.service);
-            let c = self.services[service as usize].cpu_per_request;
-            if c > 0.0 {
-                self.change_cpu_demand(host, -c);
+            let drained = t.state == TaskState::Draining && t.outstanding() == 0;
+            self.service_started(task, -1);
+            if drained {
+                // Deregistration completes early once nothing is in flight
+                // (AWS_MODEL.md §2.4).
+                self.stop_task(task, "drained");
             }
+        }
+    }
+
+    /// Fails every request queued at or served by `task` with `kind`.
+    pub(crate) fn fail_requests(&mut self, task: u32, kind: ErrorKind) {
+        let t = &mut self.tasks[task as usize];
+        let queued = t.queue.len();
+        t.queue.clear();
+        let mut busy = 0;
+        for (i, s) in t.slots.iter_mut().enumerate() {
+            if s.busy {
+                s.busy = false;
+                s.gen = s.gen.wrapping_add(1);
+                t.idle.push(i as u32);
+                busy += 1;
+            }
+        }
+        for _ in 0..queued + busy {
+            self.recorder.record_error(kind);
+        }
+        self.in_system -= (queued + busy) as u64;
+        for _ in 0..busy {
+            self.service_started(task, -1);
         }
     }
 
@@ -386,18 +628,19 @@ impl<'a> Simulation<'a> {
     /// every request in service there changes speed: bring its remaining work
     /// up to date at the old speed and reschedule its completion at the new.
     fn change_cpu_demand(&mut self, host: u32, delta: f64) {
+        let now = self.kernel.now();
         let h = &mut self.hosts[host as usize];
-        let before = h.clone_speed();
+        h.account_cpu(now);
+        let before = h.cpu_demand;
         let used_before = h.cpu_used();
         h.cpu_demand += delta;
         if h.cpu_demand < 1e-9 {
             h.cpu_demand = 0.0; // no drift below zero from float sums
         }
         self.cpu_used += h.cpu_used() - used_before;
-        if !(before.congested || h.congested()) {
+        if before <= h.vcpu && h.cpu_demand <= h.vcpu {
             return;
         }
-        let now = self.kernel.now();
         let h = &self.hosts[host as usize];
         for &tid in &h.tasks {
             let t = &mut self.tasks[tid as usize];
@@ -405,7 +648,7 @@ impl<'a> Simulation<'a> {
             if c == 0.0 {
                 continue;
             }
-            let old = before.dilation(c);
+            let old = h.dilation_at(before, c);
             let new = h.dilation(c);
             if old == new {
                 continue;
@@ -428,34 +671,37 @@ impl<'a> Simulation<'a> {
             }
         }
     }
-}
 
-/// A host's speed state before a change, to stretch work done so far.
-struct Speed {
-    congested: bool,
-    demand: f64,
-    vcpu: f64,
-}
-
-impl Speed {
-    fn dilation(&self, c: f64) -> f64 {
-        if self.demand <= self.vcpu {
-            1.0
-        } else {
-            1.0 + c * (self.demand / self.vcpu - 1.0)
+    /// A host leaves: its requests fail (502), its CPU stops counting.
+    pub(crate) fn host_gone(&mut self, host: u32) {
+        let now = self.kernel.now();
+        let tasks = self.hosts[host as usize].tasks.clone();
+        for t in tasks {
+            self.fail_requests(t, ErrorKind::Http502);
         }
+        let h = &mut self.hosts[host as usize];
+        h.account_cpu(now);
+        self.cpu_used -= h.cpu_used();
+        h.cpu_demand = 0.0;
     }
 }
 
-impl Host {
-    fn clone_speed(&self) -> Speed {
-        Speed {
-            congested: self.congested(),
-            demand: self.cpu_demand,
-            vcpu: self.vcpu,
-        }
-    }
-}
+/// Gauges written per window, in this order; `desired_<service>` columns go
+/// before `cost_usd`.
+pub const GAUGES: [&str; 12] = [
+    "hosts",
+    "hosts_pending",
+    "hosts_in_service",
+    "tasks",
+    "tasks_pending",
+    "tasks_running",
+    "tasks_draining",
+    "cpu_util",
+    "cpu_reservation",
+    "memory_reservation",
+    "asg_desired",
+    "cost_usd",
+];
 
 fn ms(ns: Nanos) -> f64 {
     ns as f64 / NANOS_PER_MILLI as f64

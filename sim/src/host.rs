@@ -2,6 +2,7 @@
 
 use crate::placement::HostId;
 use crate::scenario::InstanceType;
+use crate::time::SimTime;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostState {
@@ -18,29 +19,42 @@ pub enum HostState {
 /// One container instance.
 #[derive(Clone, Debug)]
 pub struct Host {
-    pub id: HostId,
     /// The id the recording uses (`i-0001`), stable for a seed.
     pub name: String,
     pub az: u16,
     pub state: HostState,
+    /// Placement engine id, from registration on.
+    pub pid: Option<HostId>,
     pub vcpu: f64,
     /// Σ `cpu_per_request` over the requests in service on this host: the
     /// CPUs the host would need to run them all at full speed.
     pub cpu_demand: f64,
+    /// CPU-nanoseconds used since the last datapoint, up to `cpu_since`.
+    pub cpu_area: f64,
+    pub cpu_since: SimTime,
     /// Tasks on this host (ids into the simulation's task table).
     pub tasks: Vec<u32>,
+    pub launched_at: SimTime,
+    pub in_service_at: Option<SimTime>,
+    /// Got the Spot two-minute notice.
+    pub spot_notice: bool,
 }
 
 impl Host {
-    pub fn new(id: HostId, itype: &InstanceType, az: u16) -> Host {
+    pub fn new(index: u32, itype: &InstanceType, az: u16, now: SimTime) -> Host {
         Host {
-            id,
-            name: format!("i-{:04}", id + 1),
+            name: format!("i-{:04}", index + 1),
             az,
-            state: HostState::InService,
+            state: HostState::Pending,
+            pid: None,
             vcpu: itype.vcpu as f64,
             cpu_demand: 0.0,
+            cpu_area: 0.0,
+            cpu_since: now,
             tasks: Vec::new(),
+            launched_at: now,
+            in_service_at: None,
+            spot_notice: false,
         }
     }
 
@@ -50,20 +64,43 @@ impl Host {
         self.cpu_demand.min(self.vcpu)
     }
 
-    /// How much longer than nominal a request with on-CPU share `c` takes
-    /// now: its CPU part is stretched by demand/vCPU when the host is
-    /// oversubscribed (processor sharing), its off-CPU part is not.
+    /// Brings the CPU integral up to `now`.
     #[inline]
-    pub fn dilation(&self, c: f64) -> f64 {
-        if self.cpu_demand <= self.vcpu {
+    pub fn account_cpu(&mut self, now: SimTime) {
+        self.cpu_area += self.cpu_used() * (now.0 - self.cpu_since.0) as f64;
+        self.cpu_since = now;
+    }
+
+    /// How much longer than nominal a request with on-CPU share `c` takes
+    /// at demand `demand`: its CPU part is stretched by demand/vCPU when the
+    /// host is oversubscribed (processor sharing), its off-CPU part is not.
+    #[inline]
+    pub fn dilation_at(&self, demand: f64, c: f64) -> f64 {
+        if demand <= self.vcpu {
             1.0
         } else {
-            1.0 + c * (self.cpu_demand / self.vcpu - 1.0)
+            1.0 + c * (demand / self.vcpu - 1.0)
         }
     }
 
     #[inline]
-    pub fn congested(&self) -> bool {
-        self.cpu_demand > self.vcpu
+    pub fn dilation(&self, c: f64) -> f64 {
+        self.dilation_at(self.cpu_demand, c)
+    }
+
+    /// Registered with the cluster (InService or Draining).
+    pub fn registered(&self) -> bool {
+        matches!(self.state, HostState::InService | HostState::Draining)
+    }
+
+    /// Counts toward the ASG's capacity: launching or InService, and a
+    /// Spot instance under notice until it is reclaimed (the ASG replaces it
+    /// after the loss); not an instance draining for scale-in.
+    pub fn live(&self) -> bool {
+        match self.state {
+            HostState::Pending | HostState::InService => true,
+            HostState::Draining => self.spot_notice,
+            HostState::Terminated => false,
+        }
     }
 }

@@ -1,8 +1,10 @@
 //! The discrete-event kernel: one clock, one queue.
 //!
-//! Ordering contract: events fire in increasing time; events scheduled for
-//! the same nanosecond fire in the order they were scheduled (FIFO, by a
-//! sequence number assigned at `schedule`). Nothing else breaks ties, so a
+//! Ordering contract: events fire in increasing time. At the same
+//! nanosecond, events scheduled with [`Kernel::schedule_first_at`] (the
+//! bookkeeping of window boundaries) fire before all others; within each of
+//! the two classes, events fire in the order they were scheduled (FIFO, by a
+//! sequence number assigned at scheduling). Nothing else breaks ties, so a
 //! run is a pure function of the scenario and the seed.
 //!
 //! The queue never cancels; components that need to take an event back keep
@@ -11,6 +13,9 @@
 use crate::time::{Nanos, SimTime};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+
+/// Sequence numbers of ordinary events carry this bit.
+const FIRST_CLASS_END: u64 = 1 << 63;
 
 struct Entry<E> {
     at: SimTime,
@@ -80,6 +85,16 @@ impl<E> Kernel<E> {
     #[inline]
     pub fn schedule_at(&mut self, at: SimTime, event: E) {
         debug_assert!(at >= self.now, "event scheduled in the past");
+        // The top bit puts ordinary events after the "first" class.
+        let seq = self.seq | FIRST_CLASS_END;
+        self.seq += 1;
+        self.queue.push(Entry { at, seq, event });
+    }
+
+    /// Schedules `event` at `at`, before every ordinary event of that
+    /// nanosecond (so that a window closes before what happens at its end).
+    pub fn schedule_first_at(&mut self, at: SimTime, event: E) {
+        debug_assert!(at >= self.now, "event scheduled in the past");
         let seq = self.seq;
         self.seq += 1;
         self.queue.push(Entry { at, seq, event });
@@ -122,6 +137,20 @@ mod tests {
             shadow.sort();
             let got: Vec<(u64, usize)> = std::iter::from_fn(|| k.pop()).map(|(t, i)| (t.0, i)).collect();
             prop_assert_eq!(got, shadow);
+        }
+
+        /// "First" events precede ordinary ones at the same time, FIFO within each class.
+        #[test]
+        fn first_class_goes_first(evs in prop::collection::vec((0u64..10, any::<bool>()), 0..200)) {
+            let mut k = Kernel::new();
+            for (i, (t, first)) in evs.iter().enumerate() {
+                if *first { k.schedule_first_at(SimTime(*t), i) } else { k.schedule_at(SimTime(*t), i) }
+            }
+            let mut shadow: Vec<(u64, bool, usize)> =
+                evs.iter().enumerate().map(|(i, (t, f))| (*t, !*f, i)).collect();
+            shadow.sort();
+            let got: Vec<usize> = std::iter::from_fn(|| k.pop()).map(|(_, i)| i).collect();
+            prop_assert_eq!(got, shadow.into_iter().map(|x| x.2).collect::<Vec<_>>());
         }
 
         /// Interleaved schedule/pop: never goes back in time, FIFO at equal times.

@@ -12,14 +12,18 @@
 //! scenario and seed give the same events in the same order.
 
 pub mod alb;
+pub mod asg;
+pub mod autoscale;
 pub mod catalogue;
 pub mod dist;
 pub mod engine;
+pub mod faults;
 pub mod host;
 pub mod kernel;
 pub mod placement;
 pub mod rng;
 pub mod scenario;
+pub mod scheduler;
 pub mod task;
 pub mod time;
 pub mod traffic;

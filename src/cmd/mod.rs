@@ -1,6 +1,8 @@
 //! The commands: each one loads its inputs, calls the libraries, writes
 //! files and chooses the exit status.
 
+pub mod compare;
+pub mod report;
 pub mod simulate;
 pub mod validate;
 

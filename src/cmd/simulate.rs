@@ -56,6 +56,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     recording
         .write_dir(&a.out)
         .with_context(|| format!("writing the recording to {}", a.out.display()))?;
+    dockmaster_reports::html::write_report(&recording, &a.out)
+        .with_context(|| format!("drawing the report in {}", a.out.display()))?;
     if !a.quiet {
         println!("{}", recording.summary_table());
         println!(

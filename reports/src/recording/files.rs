@@ -477,6 +477,10 @@ pub(super) fn write_dir(r: &Recording, dir: &Path) -> Result<(), ReportError> {
     write_file(&dir.join(SUMMARY_FILE), &summary_json(r))?;
     write_file(&dir.join(TIMESERIES_FILE), &timeseries_csv(r))?;
     write_file(&hlog_path, &hlog)?;
+    // A simulation always tells its fleet's story, even an uneventful one.
+    if r.meta.source == Source::Simulate || !r.events.is_empty() {
+        crate::events::write(&r.events, dir)?;
+    }
     Ok(())
 }
 
@@ -669,6 +673,7 @@ pub(super) fn read_dir(dir: &Path) -> Result<Recording, ReportError> {
             events: e.events,
             wall_seconds: e.wall_seconds.0,
         }),
+        events: crate::events::read(dir)?,
         replications,
     })
 }

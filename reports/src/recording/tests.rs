@@ -87,6 +87,12 @@ fn synthetic(seed: u64, slo: SloSpec) -> Recording {
             events: 1234,
             wall_seconds: 0.5,
         }),
+        events: vec![crate::FleetEvent {
+            t_s: 60.0,
+            kind: "scale_out".into(),
+            subject: "asg".into(),
+            detail: "cpu 91% > 80%, \"quoted\", for 3 datapoints: desired 3 -> 4".into(),
+        }],
     })
 }
 

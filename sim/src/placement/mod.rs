@@ -13,6 +13,7 @@
 //! never over-committed. An engine is a [`Placement`]; [`oracle::Oracle`] is
 //! the plain, obviously-right one that faster engines are tested against.
 
+pub mod indexed;
 pub mod oracle;
 
 use crate::scenario::{Attribute, PlacementConstraint, PlacementStrategy};

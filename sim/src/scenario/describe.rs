@@ -76,6 +76,9 @@ pub fn describe(s: &Scenario) -> String {
         ),
     };
     let _ = writeln!(o, "  scaling: {scaling}");
+    if let Some(w) = unreachable_reservation_target(s) {
+        let _ = writeln!(o, "  warning: {w}");
+    }
     let hosts = u64::from(c.asg.desired);
     let fleet_cpu = hosts * u64::from(it.registered_cpu);
     let fleet_mem = hosts * u64::from(it.registered_memory_mib);
@@ -310,7 +313,7 @@ pub fn describe(s: &Scenario) -> String {
 /// number or one decimal (`90s` → `1.5m`, `100s` stays `100s`, `70m` stays
 /// `70m`), unlike [`crate::time::format_duration`], which always takes the
 /// largest unit (`1.667m`).
-fn format_duration(ns: Nanos) -> String {
+pub(super) fn format_duration(ns: Nanos) -> String {
     const UNITS: [(u64, &str); 7] = [
         (86_400 * NANOS_PER_SEC, "d"),
         (3600 * NANOS_PER_SEC, "h"),
@@ -483,4 +486,65 @@ fn dollars(x: f64) -> String {
         s
     };
     format!("${s}")
+}
+
+/// Target tracking on ECS reservation can only act if the reservation can
+/// pass its target. Tasks are whole: the best packing of one instance with
+/// the services' tasks bounds the cluster reservation (PENDING tasks do not
+/// count), so a target at or above it never breaches and the ASG never
+/// scales out.
+fn unreachable_reservation_target(s: &Scenario) -> Option<String> {
+    let Some(AsgScaling::TargetTracking { metric, target }) = &s.cluster.asg.scaling else {
+        return None;
+    };
+    let it = &s.cluster.instance_type;
+    let cap = (it.registered_cpu, it.registered_memory_mib);
+    let sizes: Vec<(u32, u32)> = s.services.iter().map(|v| (v.cpu, v.memory)).collect();
+    if sizes.len() > 4 {
+        return None; // the search below is exhaustive; keep it small
+    }
+    let cpu_metric = match metric {
+        AsgMetric::CpuReservation => true,
+        AsgMetric::MemoryReservation => false,
+        AsgMetric::Cpu => return None,
+    };
+    let best = best_packing(&sizes, cap, cpu_metric);
+    let whole = if cpu_metric { cap.0 } else { cap.1 };
+    let max_pct = 100.0 * best as f64 / whole as f64;
+    (max_pct <= *target).then(|| {
+        format!(
+            "{} can never pass {}% (the fullest {} holds {} of {} {}), so the \
+             ASG's {}% target never breaches and it never scales out; PENDING tasks \
+             do not count toward reservation. Lower the target or use policy = \"managed\".",
+            asg_metric(*metric),
+            num((max_pct * 10.0).floor() / 10.0),
+            it.name,
+            best,
+            whole,
+            if cpu_metric { "CPU units" } else { "MiB" },
+            num(*target)
+        )
+    })
+}
+
+/// The most CPU (or memory) one instance can have reserved by whole tasks.
+fn best_packing(sizes: &[(u32, u32)], free: (u32, u32), cpu: bool) -> u32 {
+    let Some((&(c, m), rest)) = sizes.split_first() else {
+        return 0;
+    };
+    let mut best = 0;
+    let mut n = 0u32;
+    loop {
+        let used = (c * n, m * n);
+        if used.0 > free.0 || used.1 > free.1 {
+            break;
+        }
+        let here = if cpu { used.0 } else { used.1 };
+        best = best.max(here + best_packing(rest, (free.0 - used.0, free.1 - used.1), cpu));
+        if c == 0 && m == 0 {
+            break;
+        }
+        n += 1;
+    }
+    best
 }

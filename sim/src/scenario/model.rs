@@ -198,11 +198,22 @@ pub enum ServiceMetric {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dist {
     Constant(Nanos),
-    Exponential { mean: Nanos },
-    LogNormal { mean: Nanos, cv: f64 },
-    Gamma { mean: Nanos, cv: f64 },
+    Exponential {
+        mean: Nanos,
+    },
+    LogNormal {
+        mean: Nanos,
+        cv: f64,
+    },
+    Gamma {
+        mean: Nanos,
+        cv: f64,
+    },
     /// Resampled uniformly from recorded samples (bootstrap).
-    Empirical { file: String, samples: Arc<[Nanos]> },
+    Empirical {
+        file: String,
+        samples: Arc<[Nanos]>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -267,12 +278,23 @@ pub struct ScriptedEvent {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// Roll out a new revision of a service.
-    Deploy { service: usize },
-    FailInstance { host: HostSelector },
-    FailAz { az: usize },
+    Deploy {
+        service: usize,
+    },
+    FailInstance {
+        host: HostSelector,
+    },
+    FailAz {
+        az: usize,
+    },
     /// `count` random hosts get the 2-minute Spot notice.
-    SpotInterruption { count: u32 },
-    ScaleService { service: usize, desired: u32 },
+    SpotInterruption {
+        count: u32,
+    },
+    ScaleService {
+        service: usize,
+        desired: u32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -639,6 +639,7 @@ fn render_at(doc: Option<&Value>, segments: &[Seg]) -> String {
 /// A value as TOML writes it (`"40"`, `-3`, `[1, 2]`), shortened when long.
 pub fn render(v: &Value) -> String {
     let text = match v {
+        Value::String(s) => quote(s),
         Value::Float(f) if f.is_nan() => "nan".to_string(),
         Value::Float(f) if f.is_infinite() => if *f > 0.0 { "inf" } else { "-inf" }.to_string(),
         Value::Table(t) => {
@@ -661,9 +662,24 @@ pub fn render(v: &Value) -> String {
     truncate(&text, 80)
 }
 
-/// `"text"` as a TOML basic string.
+/// `"text"` as a one-line TOML basic string (escapes instead of the
+/// multi-line form, so a problem stays on one line).
 pub fn quote(s: &str) -> String {
-    Value::String(s.to_string()).to_string()
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn truncate(s: &str, max_chars: usize) -> String {
@@ -753,6 +769,13 @@ mod tests {
         let p = shape("[[services]]\nservice_time = \"40ms\"");
         assert_eq!(p.path, "services[0].service_time");
         assert!(p.allowed.contains("distribution"), "{p}");
+    }
+
+    #[test]
+    fn values_render_on_one_line() {
+        assert_eq!(quote("a\nb\"c"), r#""a\nb\"c""#);
+        let p = shape("name = \"x\"\nduration = \"1\\n0m\"\n[cluster]\nfoo = \"a\\nb\"");
+        assert_eq!(p.value, r#""a\nb""#);
     }
 
     #[test]

@@ -354,3 +354,66 @@ fn io_errors_are_one_problem() {
         "{line}"
     );
 }
+
+#[test]
+fn a_broken_asg_does_not_hide_service_problems() {
+    let text = minimal()
+        .replace("max = 4\n", "max = 4\nscaling = { policy = \"target_tracking\", metric = \"ram\", target = 50 }\n")
+        .replace(
+            "service_time =",
+            "constraints = [ { type = \"memberOf\", expression = \"attribute:ecs.availability-zone == us-east-1z\" } ]\ncpu_per_request = 2\nservice_time =",
+        );
+    let e = parse(&text, Path::new(".")).unwrap_err();
+    let paths: Vec<&str> = e.problems.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "cluster.asg.scaling.metric",
+            "services[0].cpu_per_request",
+            "services[0].constraints[0].expression"
+        ],
+        "{e}"
+    );
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn base() -> String {
+        std::fs::read_to_string(format!("{SCENARIOS}flash-sale.toml")).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Whatever a user does to a good file, loading answers with a
+        /// scenario or with problems, never a panic or a Debug dump.
+        #[test]
+        fn edited_scenarios_load_or_explain(
+            at in 0usize..2000,
+            len in 0usize..40,
+            insert in prop::sample::select(vec!["", "-", "0", "\"", "[", "]", "{", "=", "x", "\n", "é", "-1", "1e400", "\"\"", "[[services]]\n"]),
+        ) {
+            let text = base();
+            let start = (at % text.len()).min(text.len());
+            let mut start = start;
+            while !text.is_char_boundary(start) { start -= 1; }
+            let mut end = (start + len).min(text.len());
+            while !text.is_char_boundary(end) { end -= 1; }
+            let edited = format!("{}{}{}", &text[..start], insert, &text[end..]);
+            match parse(&edited, Path::new(".")) {
+                Ok(s) => { let _ = describe(&s); }
+                Err(e) => {
+                    prop_assert!(!e.problems.is_empty());
+                    let msg = e.to_string();
+                    prop_assert!(!msg.contains("Some(") && !msg.contains("None"), "{}", msg);
+                    for line in msg.lines() {
+                        prop_assert!(line.starts_with("scenario: "), "{}", line);
+                        prop_assert!(line.contains(" = "), "{}", line);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -5,12 +5,13 @@
 //! Each check says what is allowed in words a scenario author uses; the
 //! defaults are the `DEFAULT_*` constants of `raw.rs`, documented there.
 
+use super::describe::format_duration;
 use super::error::{Problem, MISSING};
 use super::expr;
 use super::raw::{self, quote, render, RawDist, Value};
 use super::*;
 use crate::catalogue;
-use crate::time::{format_duration, parse_duration, Nanos, NANOS_PER_SEC};
+use crate::time::{parse_duration, Nanos, NANOS_PER_SEC};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -55,6 +56,15 @@ struct Checker<'a> {
 /// The span of a scenario, for checks of times against it.
 #[derive(Clone, Copy)]
 struct Span(Option<Nanos>);
+
+/// What services and events need of the cluster, known even when another
+/// part of `[cluster]` is wrong: the instance type if it resolved, the AZs if
+/// their list is valid.
+#[derive(Default)]
+struct Fleet {
+    instance_type: Option<InstanceType>,
+    azs: Option<Vec<String>>,
+}
 
 impl Checker<'_> {
     // ------------------------------------------------------------ primitives
@@ -192,7 +202,10 @@ impl Checker<'_> {
                 None
             }
             Err(msg) => {
-                let words = if msg.starts_with("unknown unit") {
+                let has_number = s
+                    .trim_start()
+                    .starts_with(|c: char| c.is_ascii_digit() || c == '.');
+                let words = if has_number && msg.starts_with("unknown unit") {
                     msg
                 } else {
                     DURATION_WORDS.to_string()
@@ -321,7 +334,7 @@ impl Checker<'_> {
             "window",
             &raw.window,
             raw::DEFAULT_WINDOW,
-            |w| w > 0 && duration.map_or(true, |d| w <= d),
+            |w| w > 0 && !matches!(duration, Some(d) if w > d),
             &window_words,
         );
         // A window longer than the run, when the window is the default.
@@ -337,18 +350,18 @@ impl Checker<'_> {
             }
         }
 
-        let cluster = match &raw.cluster {
+        let (fleet, asg) = match &raw.cluster {
             Some(c) => self.cluster(c),
             None => {
                 self.missing(
                     "cluster",
                     "a [cluster] table with instance_type, azs and [cluster.asg]",
                 );
-                None
+                (Fleet::default(), None)
             }
         };
         let services = match &raw.services {
-            Some(list) if !list.is_empty() => self.services(list, cluster.as_ref()),
+            Some(list) if !list.is_empty() => self.services(list, &fleet),
             Some(_) => {
                 self.bad("services", "[]", "at least one [[services]] table");
                 Vec::new()
@@ -369,7 +382,7 @@ impl Checker<'_> {
         let events = self.events(
             raw.events.as_deref().unwrap_or(&[]),
             &services,
-            cluster.as_ref(),
+            &fleet,
             span,
         );
         let faults = match &raw.faults {
@@ -393,7 +406,14 @@ impl Checker<'_> {
             duration: duration.unwrap_or(0),
             seed: seed.unwrap_or(raw::DEFAULT_SEED),
             window: window.unwrap_or(raw::DEFAULT_WINDOW),
-            cluster: cluster.unwrap_or_else(placeholder_cluster),
+            cluster: match (fleet.instance_type, fleet.azs, asg) {
+                (Some(instance_type), Some(azs), Some(asg)) => Cluster {
+                    instance_type,
+                    azs,
+                    asg,
+                },
+                _ => placeholder_cluster(),
+            },
             services,
             load_balancer,
             traffic: traffic.unwrap_or(Traffic {
@@ -408,7 +428,7 @@ impl Checker<'_> {
         }
     }
 
-    fn cluster(&mut self, c: &raw::RawCluster) -> Option<Cluster> {
+    fn cluster(&mut self, c: &raw::RawCluster) -> (Fleet, Option<Asg>) {
         // Custom types first: they extend the catalogue and may replace a
         // built-in type of the same name.
         let mut custom: BTreeMap<String, InstanceType> = BTreeMap::new();
@@ -457,6 +477,7 @@ impl Checker<'_> {
 
         let azs_words = "at least one availability zone, e.g. [\"us-east-1a\", \"us-east-1b\"]";
         let mut azs: Vec<String> = Vec::new();
+        let problems_before = self.problems.len();
         match &c.azs {
             None => self.missing("cluster.azs", azs_words),
             Some(list) if list.is_empty() => self.bad("cluster.azs", "[]", azs_words),
@@ -476,6 +497,7 @@ impl Checker<'_> {
             }
         }
 
+        let azs = (self.problems.len() == problems_before).then_some(azs);
         let asg = match &c.asg {
             Some(a) => self.asg(a),
             None => {
@@ -483,11 +505,7 @@ impl Checker<'_> {
                 None
             }
         };
-        Some(Cluster {
-            instance_type: instance_type?,
-            azs,
-            asg: asg?,
-        })
+        (Fleet { instance_type, azs }, asg)
     }
 
     fn instance_type(&mut self, path: &str, t: &raw::RawInstanceType) -> Option<InstanceType> {
@@ -743,7 +761,7 @@ impl Checker<'_> {
     /// Every service, in file order. A service that fails validation keeps
     /// its place as a placeholder with its name, so that later checks (mix,
     /// events) still resolve names to the right index.
-    fn services(&mut self, list: &[raw::RawService], cluster: Option<&Cluster>) -> Vec<Service> {
+    fn services(&mut self, list: &[raw::RawService], fleet: &Fleet) -> Vec<Service> {
         let mut names: Vec<(usize, &str)> = Vec::new();
         let mut out = Vec::new();
         for (i, s) in list.iter().enumerate() {
@@ -766,18 +784,13 @@ impl Checker<'_> {
                 );
             }
             names.push((i, raw_name));
-            let svc = self.service(&path, s, cluster);
+            let svc = self.service(&path, s, fleet);
             out.push(svc.unwrap_or_else(|| placeholder_service(raw_name.to_string())));
         }
         out
     }
 
-    fn service(
-        &mut self,
-        path: &str,
-        s: &raw::RawService,
-        cluster: Option<&Cluster>,
-    ) -> Option<Service> {
+    fn service(&mut self, path: &str, s: &raw::RawService, fleet: &Fleet) -> Option<Service> {
         let p = |f: &str| format!("{path}.{f}");
         let name = self.text_req(&p("name"), &s.name, "a non-empty service name");
         let desired = self.u32_req(
@@ -787,7 +800,7 @@ impl Checker<'_> {
             u32::MAX,
             "a whole number of tasks >= 0",
         );
-        let it = cluster.map(|c| &c.instance_type);
+        let it = fleet.instance_type.as_ref();
         let cpu_words = match it {
             Some(t) => format!(
                 "a whole number of CPU units from 1 to {} (what one {} registers: a bigger task fits no host)",
@@ -860,7 +873,7 @@ impl Checker<'_> {
             "a duration >= 0",
         );
         let placement = self.placement(path, s.placement.as_deref());
-        let constraints = self.constraints(path, s.constraints.as_deref(), cluster);
+        let constraints = self.constraints(path, s.constraints.as_deref(), fleet);
         let deployment = self.deployment(path, s.deployment.as_ref());
         let autoscaling = s.autoscaling.as_ref().map(|a| self.autoscaling(path, a));
         Some(Service {
@@ -971,7 +984,7 @@ impl Checker<'_> {
         &mut self,
         path: &str,
         list: Option<&[raw::RawConstraint]>,
-        cluster: Option<&Cluster>,
+        fleet: &Fleet,
     ) -> Option<Vec<PlacementConstraint>> {
         let list = list.unwrap_or(&[]);
         let mut ok = true;
@@ -991,7 +1004,7 @@ impl Checker<'_> {
                 }
                 raw::RawConstraint::MemberOf { expression } => {
                     let ep = format!("{path}.constraints[{i}].expression");
-                    match self.member_of(&ep, expression, cluster) {
+                    match self.member_of(&ep, expression, fleet) {
                         Some(e) => out.push(PlacementConstraint::MemberOf(e)),
                         None => ok = false,
                     }
@@ -1001,12 +1014,7 @@ impl Checker<'_> {
         ok.then_some(out)
     }
 
-    fn member_of(
-        &mut self,
-        path: &str,
-        v: &Option<Value>,
-        cluster: Option<&Cluster>,
-    ) -> Option<Expression> {
+    fn member_of(&mut self, path: &str, v: &Option<Value>, fleet: &Fleet) -> Option<Expression> {
         let v = self.req(path, v, expr::GRAMMAR)?;
         let text = self.text(path, v, expr::GRAMMAR)?;
         let e = match expr::parse(&text) {
@@ -1016,12 +1024,14 @@ impl Checker<'_> {
                 return None;
             }
         };
-        let c = cluster?;
         // Values that can be checked: AZ names and architectures are closed
         // sets; instance types must at least exist.
         if e.op != ExprOp::Matches {
             let (known, what): (Vec<String>, &str) = match e.attribute {
-                Attribute::AvailabilityZone => (c.azs.clone(), "cluster.azs"),
+                Attribute::AvailabilityZone => match &fleet.azs {
+                    Some(azs) => (azs.clone(), "cluster.azs"),
+                    None => return Some(e),
+                },
                 Attribute::CpuArchitecture => (
                     catalogue::ARCHITECTURES
                         .iter()
@@ -1032,8 +1042,10 @@ impl Checker<'_> {
                 Attribute::InstanceType => {
                     let mut k: Vec<String> =
                         catalogue::names().into_iter().map(str::to_string).collect();
-                    if !k.contains(&c.instance_type.name) {
-                        k.push(c.instance_type.name.clone());
+                    if let Some(it) = &fleet.instance_type {
+                        if !k.contains(&it.name) {
+                            k.push(it.name.clone());
+                        }
                     }
                     (k, "the instance types")
                 }
@@ -1049,13 +1061,16 @@ impl Checker<'_> {
         }
         // Every host of this cluster has the same type and architecture; an
         // expression no AZ satisfies leaves the service PENDING for ever.
-        let fits = c.azs.iter().any(|az| {
-            let value_of = |a: Attribute| match a {
+        let (Some(it), Some(azs)) = (&fleet.instance_type, &fleet.azs) else {
+            return Some(e);
+        };
+        let fits = azs.iter().any(|az| {
+            let value = match e.attribute {
                 Attribute::AvailabilityZone => az.as_str(),
-                Attribute::InstanceType => c.instance_type.name.as_str(),
-                Attribute::CpuArchitecture => c.instance_type.arch.as_str(),
+                Attribute::InstanceType => it.name.as_str(),
+                Attribute::CpuArchitecture => it.arch.as_str(),
             };
-            expr::matches(&e, value_of(e.attribute))
+            expr::matches(&e, value)
         });
         if !fits {
             self.bad(
@@ -1063,9 +1078,9 @@ impl Checker<'_> {
                 render(v),
                 format!(
                     "an expression some host satisfies: hosts are {} ({}) in {}, so every task would stay PENDING",
-                    c.instance_type.name,
-                    c.instance_type.arch,
-                    c.azs.join(", ")
+                    it.name,
+                    it.arch,
+                    azs.join(", ")
                 ),
             );
             return None;
@@ -1438,7 +1453,7 @@ impl Checker<'_> {
         &mut self,
         list: &[raw::RawEvent],
         services: &[Service],
-        cluster: Option<&Cluster>,
+        fleet: &Fleet,
         span: Span,
     ) -> Vec<ScriptedEvent> {
         let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
@@ -1478,15 +1493,17 @@ impl Checker<'_> {
                     }
                 },
                 raw::RawEvent::FailAz { az, .. } => {
-                    let azs: Vec<&str> =
-                        cluster.map_or(Vec::new(), |c| c.azs.iter().map(String::as_str).collect());
+                    let azs: Vec<&str> = fleet
+                        .azs
+                        .as_deref()
+                        .map_or(Vec::new(), |a| a.iter().map(String::as_str).collect());
                     let words = format!("one of cluster.azs ({})", azs.join(", "));
                     self.req(&p("az"), az, &words).and_then(|v| {
                         let found = match v {
                             Value::String(s) => azs.iter().position(|a| a == s),
                             _ => None,
                         };
-                        if found.is_none() && cluster.is_some() {
+                        if found.is_none() && fleet.azs.is_some() {
                             self.bad(&p("az"), render(v), words);
                         }
                         found.map(|az| Action::FailAz { az })

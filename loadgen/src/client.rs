@@ -1,0 +1,289 @@
+//! One HTTP/1.1 exchange on a keep-alive connection, and what can go wrong
+//! with it.
+//!
+//! ```text
+//!  idle connection? ──no──► connect (TCP, handshake) ──fails──► Connect
+//!        │yes                     │
+//!        ▼                        ▼
+//!  try_send_request ──not sent (server closed the idle connection)──► reconnect once
+//!        │
+//!        ▼
+//!  status + whole body ──► ok (2xx, 3xx) | Http503 | Http502 | Http504 | HttpOther
+//!  transport failure   ──► Reset          past --timeout ──► Timeout
+//! ```
+
+use crate::error::LoadgenError;
+use bytes::Bytes;
+use dockmaster_reports::ErrorKind;
+use http::header::{HeaderValue, HOST};
+use http::{Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Empty};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+
+pub(crate) type Sender = SendRequest<Empty<Bytes>>;
+
+/// Where the requests go: resolved once, before the run.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// The URL as given.
+    pub url: String,
+    /// Path prefix of the URL, without a trailing `/` (often empty).
+    pub base_path: String,
+    host_header: HeaderValue,
+    addrs: Vec<SocketAddr>,
+}
+
+impl Target {
+    /// Parses an `http://host[:port][/base]` URL and resolves the host.
+    pub fn parse(url: &str) -> Result<Target, LoadgenError> {
+        let bad = |detail: &str| LoadgenError::Target {
+            url: url.to_string(),
+            detail: detail.to_string(),
+        };
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| bad(&format!("not a URL ({e})")))?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some("https") => {
+                return Err(bad(
+                    "https is not supported: the load generator speaks plain HTTP/1.1 \
+                     (put the target behind a plain-HTTP listener, or load-test the testbed)",
+                ))
+            }
+            _ => return Err(bad("expected http://host[:port][/path]")),
+        }
+        let auth = uri
+            .authority()
+            .ok_or_else(|| bad("expected http://host[:port][/path]"))?;
+        let port = auth.port_u16().unwrap_or(80);
+        let addrs: Vec<SocketAddr> = (auth.host().trim_matches(['[', ']']), port)
+            .to_socket_addrs()
+            .map_err(|e| bad(&format!("cannot resolve {} ({e})", auth.host())))?
+            .collect();
+        if addrs.is_empty() {
+            return Err(bad(&format!("{} resolves to no address", auth.host())));
+        }
+        let host_header =
+            HeaderValue::from_str(auth.as_str()).map_err(|_| bad("host is not a valid header"))?;
+        Ok(Target {
+            url: url.to_string(),
+            base_path: uri.path().trim_end_matches('/').to_string(),
+            host_header,
+            addrs,
+        })
+    }
+
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+}
+
+/// What a run shares between its workers for making exchanges.
+pub(crate) struct Client {
+    pub target: Target,
+    /// One request URI per service.
+    pub uris: Vec<Uri>,
+    pub timeout: Duration,
+    next_addr: AtomicUsize,
+    /// Connections open now, and opened in all.
+    pub open: Arc<AtomicI64>,
+    pub opened: AtomicU64,
+    pub open_peak: AtomicI64,
+}
+
+impl Client {
+    pub fn new(target: Target, paths: &[String], timeout: Duration) -> Result<Client, LoadgenError> {
+        let uris = paths
+            .iter()
+            .map(|p| {
+                p.parse::<Uri>().map_err(|e| LoadgenError::Target {
+                    url: target.url.clone(),
+                    detail: format!("request path {p} is not valid ({e})"),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Client {
+            target,
+            uris,
+            timeout,
+            next_addr: AtomicUsize::new(0),
+            open: Arc::new(AtomicI64::new(0)),
+            opened: AtomicU64::new(0),
+            open_peak: AtomicI64::new(0),
+        })
+    }
+
+    fn request(&self, service: u16) -> Request<Empty<Bytes>> {
+        let mut req = Request::new(Empty::new());
+        *req.uri_mut() = self.uris[service as usize].clone();
+        req.headers_mut().insert(HOST, self.target.host_header.clone());
+        req
+    }
+
+    /// A new connection (to the target's addresses in turn); its driver runs
+    /// as a task on the current runtime.
+    async fn connect(&self) -> Result<Sender, ErrorKind> {
+        let addrs = &self.target.addrs;
+        let addr = addrs[self.next_addr.fetch_add(1, Ordering::Relaxed) % addrs.len()];
+        let tcp = TcpStream::connect(addr)
+            .await
+            .map_err(|_| ErrorKind::Connect)?;
+        let _ = tcp.set_nodelay(true);
+        let (tx, conn) = http1::handshake(TokioIo::new(tcp))
+            .await
+            .map_err(|_| ErrorKind::Connect)?;
+        self.opened.fetch_add(1, Ordering::Relaxed);
+        let now_open = self.open.fetch_add(1, Ordering::Relaxed) + 1;
+        self.open_peak.fetch_max(now_open, Ordering::Relaxed);
+        let open = self.open.clone();
+        tokio::spawn(async move {
+            let _ = conn.await;
+            open.fetch_sub(1, Ordering::Relaxed);
+        });
+        Ok(tx)
+    }
+
+    /// One request to `service`, on `idle` if it is still open, else on a
+    /// new connection. Never fails: the outcome says how it ended.
+    pub async fn exchange(&self, service: u16, idle: Option<Sender>) -> Exchange {
+        let started = Instant::now();
+        let mut sent = None;
+        let mut connect = None;
+        let inner = self.exchange_inner(service, idle, &mut sent, &mut connect);
+        let outcome = tokio::time::timeout(self.timeout, inner).await;
+        let (result, reusable) = match outcome {
+            Ok(Ok((status, tx))) => (classify_status(status), Some(tx)),
+            Ok(Err(kind)) => (Err(kind), None),
+            Err(_) => (Err(ErrorKind::Timeout), None),
+        };
+        Exchange {
+            sent: sent.unwrap_or(started),
+            done: Instant::now(),
+            result,
+            connect,
+            reusable,
+        }
+    }
+
+    async fn exchange_inner(
+        &self,
+        service: u16,
+        idle: Option<Sender>,
+        sent: &mut Option<Instant>,
+        connect: &mut Option<Duration>,
+    ) -> Result<(StatusCode, Sender), ErrorKind> {
+        let mut tx = match idle {
+            Some(tx) if !tx.is_closed() => tx,
+            _ => self.timed_connect(connect).await?,
+        };
+        let mut reconnected = connect.is_some();
+        loop {
+            if tx.ready().await.is_err() {
+                if reconnected {
+                    return Err(ErrorKind::Reset);
+                }
+                reconnected = true;
+                tx = self.timed_connect(connect).await?;
+                continue;
+            }
+            *sent = Some(Instant::now());
+            match tx.try_send_request(self.request(service)).await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let mut body = resp.into_body();
+                    while let Some(frame) = body.frame().await {
+                        frame.map_err(|e| classify_error(&e))?;
+                    }
+                    return Ok((status, tx));
+                }
+                // The connection closed before the request went out (a
+                // keep-alive connection the server had just dropped): the
+                // request was never sent, so sending it on a fresh
+                // connection is no retry of a request.
+                Err(e) if !reconnected && e.message().is_some() => {
+                    reconnected = true;
+                    tx = self.timed_connect(connect).await?;
+                }
+                Err(e) => return Err(classify_error(e.error())),
+            }
+        }
+    }
+
+    async fn timed_connect(&self, connect: &mut Option<Duration>) -> Result<Sender, ErrorKind> {
+        let t = Instant::now();
+        let tx = self.connect().await?;
+        *connect = Some(t.elapsed());
+        Ok(tx)
+    }
+}
+
+/// How one exchange ended.
+pub(crate) struct Exchange {
+    /// When the request was handed to the connection (after any connect).
+    pub sent: Instant,
+    pub done: Instant,
+    pub result: Result<StatusCode, ErrorKind>,
+    /// Time spent connecting, if a connection was opened for it.
+    pub connect: Option<Duration>,
+    /// The connection, if it can carry another request.
+    pub reusable: Option<Sender>,
+}
+
+/// 2xx and 3xx are answers; 502, 503, 504 have their own kinds; any other
+/// status is `HttpOther`.
+pub fn classify_status(s: StatusCode) -> Result<StatusCode, ErrorKind> {
+    match s.as_u16() {
+        100..=399 => Ok(s),
+        502 => Err(ErrorKind::Http502),
+        503 => Err(ErrorKind::Http503),
+        504 => Err(ErrorKind::Http504),
+        _ => Err(ErrorKind::HttpOther),
+    }
+}
+
+/// A failure after the connection was made: the peer closed or reset it,
+/// or answered something that is not HTTP. All `Reset`: the request may or
+/// may not have been served, and no status came back.
+fn classify_error(e: &hyper::Error) -> ErrorKind {
+    if e.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Reset
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_kinds() {
+        let k = |n| classify_status(StatusCode::from_u16(n).unwrap());
+        assert!(k(200).is_ok());
+        assert!(k(301).is_ok());
+        assert_eq!(k(503), Err(ErrorKind::Http503));
+        assert_eq!(k(502), Err(ErrorKind::Http502));
+        assert_eq!(k(504), Err(ErrorKind::Http504));
+        assert_eq!(k(404), Err(ErrorKind::HttpOther));
+        assert_eq!(k(500), Err(ErrorKind::HttpOther));
+    }
+
+    #[test]
+    fn targets_parse_and_refuse_what_we_cannot_speak() {
+        let t = Target::parse("http://127.0.0.1:8080/shop/").unwrap();
+        assert_eq!(t.base_path, "/shop");
+        assert_eq!(t.addrs()[0].port(), 8080);
+        assert_eq!(Target::parse("http://127.0.0.1").unwrap().addrs()[0].port(), 80);
+        let e = Target::parse("https://example.com").unwrap_err().to_string();
+        assert!(e.contains("https is not supported"), "{e}");
+        assert!(Target::parse("ftp://x").is_err());
+        assert!(Target::parse("not a url").is_err());
+    }
+}

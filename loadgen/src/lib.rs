@@ -1,0 +1,40 @@
+//! dockmaster-loadgen: the real half. Replays a scenario's traffic against a
+//! live HTTP endpoint, open-model, and records it exactly as the simulator
+//! records its run; and stands up a local testbed — emulated tasks behind a
+//! real HAProxy — to load-test when there is no fleet at hand.
+//!
+//! ```text
+//!  scenario.toml ──sim::scenario::load──► Scenario ──sim::traffic::Arrivals──► schedule (same seed, same arrivals)
+//!                                            │                                     │
+//!                                            │                        loadgen::run ▼
+//!                                            │        dispatcher ──► workers (hyper, keep-alive pool) ──HTTP──► target
+//!                                            │                                     │ one Record per request
+//!                                            │                                     ▼
+//!                                            │                      aggregator ──► reports::Recording + loadtest.json
+//!                                            │
+//!                                            └──testbed::Testbed::start──► HAProxy ──► emulated tasks (hyper servers:
+//!                                                                           concurrency slots, queue_limit → 503,
+//!                                                                           service time slept, not burnt)
+//! ```
+//!
+//! Architecture invariants: the binary only parses flags and prints; tests
+//! drive [`run`] and [`testbed::Testbed`] in-process. One record per request
+//! goes over one bounded channel to one aggregator; every queue is bounded
+//! (jobs per worker, records, connections, emulated task queues). Latency is
+//! measured from the scheduled instant.
+
+pub mod clock;
+mod aggregate;
+pub mod client;
+pub mod error;
+pub mod report;
+pub mod run;
+pub mod schedule;
+pub mod stop;
+pub mod testbed;
+
+pub use aggregate::GAUGES;
+pub use client::Target;
+pub use error::{LoadgenError, TestbedError};
+pub use report::{LoadtestReport, LOADTEST_FILE};
+pub use run::{run, Mode, Options, Outcome, Progress};

@@ -1,0 +1,46 @@
+//! `dockmaster compare SIM_DIR MEASURED_DIR -o DIR`: the simulated
+//! recording against the measured one, window by window; writes
+//! comparison.json, the overlay charts and comparison.html, prints a table.
+
+use anyhow::{bail, Context, Result};
+use dockmaster_reports::compare::{compare, COMPARISON_FILE, COMPARISON_HTML};
+use dockmaster_reports::Recording;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub struct Args {
+    pub sim: PathBuf,
+    pub measured: PathBuf,
+    pub out: PathBuf,
+    pub tolerance: f64,
+    pub check: bool,
+    pub quiet: bool,
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    if !(a.tolerance.is_finite() && a.tolerance > 0.0) {
+        bail!(
+            "--tolerance {}: must be a positive fraction (0.15 means ±15%)",
+            a.tolerance
+        );
+    }
+    let sim = Recording::read_dir(&a.sim)
+        .with_context(|| format!("reading the simulated recording {}", a.sim.display()))?;
+    let measured = Recording::read_dir(&a.measured)
+        .with_context(|| format!("reading the measured recording {}", a.measured.display()))?;
+    let c = compare(&sim, &measured, a.tolerance);
+    c.write_dir(&a.out)
+        .with_context(|| format!("writing the comparison to {}", a.out.display()))?;
+    if !a.quiet {
+        println!("{}", c.table());
+        println!(
+            "wrote {}/{COMPARISON_FILE}, {COMPARISON_HTML} and charts/",
+            a.out.display()
+        );
+    }
+    Ok(if a.check && !c.overall.pass {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
