@@ -60,11 +60,9 @@ enum Command {
         quiet: bool,
     },
     /// Draw a recording's charts and report.html again from its files alone.
-    #[command(
-        after_help = "Example:\n  dockmaster report out/flash-sale\n\n\
+    #[command(after_help = "Example:\n  dockmaster report out/flash-sale\n\n\
         Reads DIR/summary.json, timeseries.csv, latency.hlog (and events.csv if present);\n\
-        writes DIR/charts/*.svg and DIR/report.html. Exit status: 0; 2 on unreadable files."
-    )]
+        writes DIR/charts/*.svg and DIR/report.html. Exit status: 0; 2 on unreadable files.")]
     Report {
         /// Recording folder (written by simulate or loadtest).
         dir: PathBuf,

@@ -601,8 +601,11 @@ impl Comparison {
             pct(o.measured.error_rate),
             signed_pp(o.error_rate_diff)
         );
-        let failing: Vec<&WindowComparison> =
-            self.windows.iter().filter(|w| w.pass == Some(false)).collect();
+        let failing: Vec<&WindowComparison> = self
+            .windows
+            .iter()
+            .filter(|w| w.pass == Some(false))
+            .collect();
         if !failing.is_empty() {
             let _ = writeln!(
                 s,
@@ -642,13 +645,13 @@ impl Comparison {
             } else {
                 let mut why = Vec::new();
                 if !o.latency_pass {
-                    why.push(format!(
-                        "latency off by up to {}",
-                        pct(o.rel_error.worst())
-                    ));
+                    why.push(format!("latency off by up to {}", pct(o.rel_error.worst())));
                 }
                 if !o.error_rate_pass {
-                    why.push(format!("error rate off by {}", signed_pp(o.error_rate_diff)));
+                    why.push(format!(
+                        "error rate off by {}",
+                        signed_pp(o.error_rate_diff)
+                    ));
                 }
                 format!("FAIL: {}", why.join(", "))
             }

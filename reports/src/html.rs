@@ -76,6 +76,7 @@ table { border-collapse: collapse; margin: 8px 0; font-variant-numeric: tabular-
 th, td { text-align: left; padding: 3px 14px 3px 0; border-bottom: 1px solid #eee; vertical-align: top; }
 td.n, th.n { text-align: right; }
 th { color: var(--soft); font-weight: 600; }
+th.sub { font-weight: 400; padding-left: 18px; }
 td.pass { color: var(--ok); } td.fail { color: var(--bad); font-weight: 600; } td.skip { color: var(--soft); }
 figure.chart { margin: 18px 0 30px; }
 figure.chart svg { display: block; width: 100%; max-width: 1000px; height: auto; border: 1px solid #eee; }
@@ -160,15 +161,7 @@ fn pct(x: f64, decimals: usize) -> String {
 }
 
 fn count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    charts::group_digits(&n.to_string())
 }
 
 fn duration(s: f64) -> String {
@@ -177,11 +170,12 @@ fn duration(s: f64) -> String {
     } else if s >= 60.0 && (s % 60.0).abs() < 1e-9 {
         format!("{} min", s / 60.0)
     } else {
-        format!("{} s", charts_trim(s))
+        format!("{} s", trim(s))
     }
 }
 
-fn charts_trim(x: f64) -> String {
+/// `x` with up to 3 decimals, trailing zeros dropped.
+fn trim(x: f64) -> String {
     let s = format!("{x:.3}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
@@ -230,14 +224,21 @@ fn story(rec: &Recording) -> Vec<String> {
             .map_or(0, Vec::len);
         let _ = write!(fleet, "Fleet: <code>{}</code> hosts", esc(&it));
         if azs > 0 {
-            let _ = write!(fleet, " in {azs} availability zone{}", if azs == 1 { "" } else { "s" });
+            let _ = write!(
+                fleet,
+                " in {azs} availability zone{}",
+                if azs == 1 { "" } else { "s" }
+            );
         }
         if let (Some(min), Some(max), Some(desired)) = (
             int(&["cluster", "asg", "min"]),
             int(&["cluster", "asg", "max"]),
             int(&["cluster", "asg", "desired"]),
         ) {
-            let _ = write!(fleet, ", Auto Scaling group {desired} to start (min {min}, max {max})");
+            let _ = write!(
+                fleet,
+                ", Auto Scaling group {desired} to start (min {min}, max {max})"
+            );
         }
         if let Some(policy) = text(&["cluster", "asg", "scaling", "policy"]) {
             let _ = write!(fleet, ", scaled by {}", esc(&policy.replace('_', " ")));
@@ -250,9 +251,17 @@ fn story(rec: &Recording) -> Vec<String> {
             .filter_map(|s| {
                 let name = s.get("name")?.as_str()?;
                 let desired = s.get("desired").and_then(toml::Value::as_integer);
-                let scaled = if s.get("autoscaling").is_some() { ", autoscaled" } else { "" };
+                let scaled = if s.get("autoscaling").is_some() {
+                    ", autoscaled"
+                } else {
+                    ""
+                };
                 Some(match desired {
-                    Some(d) => format!("<b>{}</b> ({d} task{}{scaled})", esc(name), if d == 1 { "" } else { "s" }),
+                    Some(d) => format!(
+                        "<b>{}</b> ({d} task{}{scaled})",
+                        esc(name),
+                        if d == 1 { "" } else { "s" }
+                    ),
                     None => format!("<b>{}</b>", esc(name)),
                 })
             })
@@ -287,26 +296,36 @@ fn story(rec: &Recording) -> Vec<String> {
         let arrivals = text(&["traffic", "arrivals"]).unwrap_or_else(|| "poisson".into());
         if rps.is_empty() {
         } else if (hi - lo).abs() < 1e-9 {
-            let _ = write!(traffic, "{} arrivals at a steady {} req/s", esc(&arrivals), charts_trim(hi));
+            let _ = write!(
+                traffic,
+                "{} arrivals at a steady {} req/s",
+                esc(&arrivals),
+                trim(hi)
+            );
         } else {
             let _ = write!(
                 traffic,
                 "{} arrivals following a profile from {} to {} req/s",
                 esc(&arrivals),
-                charts_trim(lo),
-                charts_trim(hi)
+                trim(lo),
+                trim(hi)
             );
         }
     }
     // What was measured.
     let reps = f64::from(rec.replication_count());
-    let total_s: f64 = (0..rec.windows.len()).map(|i| rec.window_duration_s(i)).sum();
+    let total_s: f64 = (0..rec.windows.len())
+        .map(|i| rec.window_duration_s(i))
+        .sum();
     if total_s > 0.0 {
         let mean = rec.offered as f64 / reps / total_s;
         let peak = (0..rec.windows.len())
             .map(|i| {
                 let d = rec.window_duration_s(i);
-                (rec.windows[i].offered as f64 / reps / d.max(1e-9), rec.windows[i].t_start_s)
+                (
+                    rec.windows[i].offered as f64 / reps / d.max(1e-9),
+                    rec.windows[i].t_start_s,
+                )
             })
             .fold((0.0, 0.0), |a, b| if b.0 > a.0 { b } else { a });
         if traffic.len() > "Traffic: ".len() {
@@ -333,9 +352,17 @@ fn story(rec: &Recording) -> Vec<String> {
                 let action = e.get("action")?.as_str()?;
                 let what = ["service", "az", "host", "count"]
                     .iter()
-                    .find_map(|k| e.get(*k).map(|v| v.to_string().trim_matches('"').to_string()))
+                    .find_map(|k| {
+                        e.get(*k)
+                            .map(|v| v.to_string().trim_matches('"').to_string())
+                    })
                     .unwrap_or_default();
-                Some(format!("{} {} at {}", esc(&action.replace('_', " ")), esc(&what), esc(at)))
+                Some(format!(
+                    "{} {} at {}",
+                    esc(&action.replace('_', " ")),
+                    esc(&what),
+                    esc(at)
+                ))
             })
             .collect();
         if !scripted.is_empty() {
@@ -351,7 +378,10 @@ fn verdict_words(rec: &Recording) -> (Option<bool>, Vec<String>) {
     if v.checks.is_empty() {
         return (
             None,
-            vec!["No SLO was set for this scenario: the figures below are for reading, not judging.".into()],
+            vec![
+                "No SLO was set for this scenario: the figures below are for reading, not judging."
+                    .into(),
+            ],
         );
     }
     let parts: Vec<String> = v
@@ -386,15 +416,21 @@ fn verdict_words(rec: &Recording) -> (Option<bool>, Vec<String>) {
     // Per window: when was the latency target exceeded?
     let slo = &rec.meta.slo;
     for (name, target, get) in [
-        ("p99", slo.p99_ms, (|l: &crate::LatencyStats| l.p99_ms) as fn(&crate::LatencyStats) -> f64),
+        (
+            "p99",
+            slo.p99_ms,
+            (|l: &crate::LatencyStats| l.p99_ms) as fn(&crate::LatencyStats) -> f64,
+        ),
         ("p90", slo.p90_ms, |l: &crate::LatencyStats| l.p90_ms),
         ("p50", slo.p50_ms, |l: &crate::LatencyStats| l.p50_ms),
     ] {
         let Some(target) = target else { continue };
         let with_data: Vec<&crate::Window> =
             rec.windows.iter().filter(|w| w.latency.count > 0).collect();
-        let over: Vec<&&crate::Window> =
-            with_data.iter().filter(|w| get(&w.latency) > target).collect();
+        let over: Vec<&&crate::Window> = with_data
+            .iter()
+            .filter(|w| get(&w.latency) > target)
+            .collect();
         if with_data.is_empty() {
             continue;
         }
@@ -402,7 +438,10 @@ fn verdict_words(rec: &Recording) -> (Option<bool>, Vec<String>) {
             out.push(format!(
                 "Every window's {name} stayed within {} (worst {}).",
                 ms(target),
-                ms(with_data.iter().map(|w| get(&w.latency)).fold(0.0, f64::max))
+                ms(with_data
+                    .iter()
+                    .map(|w| get(&w.latency))
+                    .fold(0.0, f64::max))
             ));
         } else {
             let worst = over
@@ -437,7 +476,17 @@ fn verdict_words(rec: &Recording) -> (Option<bool>, Vec<String>) {
 fn summary_table(rec: &Recording) -> String {
     let mut t = String::from("<table class=\"summary\">\n");
     let mut row = |k: &str, v: String| {
-        let _ = writeln!(t, "<tr><th>{}</th><td class=\"n\">{}</td></tr>", esc(k), v);
+        // A leading space marks a sub-row (errors by kind).
+        let (class, k) = match k.strip_prefix(' ') {
+            Some(sub) => (" class=\"sub\"", sub),
+            None => ("", k),
+        };
+        let _ = writeln!(
+            t,
+            "<tr><th{class}>{}</th><td class=\"n\">{}</td></tr>",
+            esc(k),
+            v
+        );
     };
     let reps = rec.replication_count();
     let per = if reps > 1 {
@@ -454,7 +503,7 @@ fn summary_table(rec: &Recording) -> String {
     for k in ErrorKind::ALL {
         let c = rec.errors_by_kind.get(&k).copied().unwrap_or(0);
         if c > 0 {
-            row(&format!("  {}", charts_error_label(k)), count(c));
+            row(&format!(" {}", charts_error_label(k)), count(c));
         }
     }
     let unfinished = rec.offered.saturating_sub(rec.ok + rec.errors());
@@ -512,7 +561,10 @@ fn events_section(events: &[FleetEvent]) -> String {
     if events.is_empty() {
         return String::new();
     }
-    let notable: Vec<&FleetEvent> = events.iter().filter(|e| charts::markers::is_notable(e)).collect();
+    let notable: Vec<&FleetEvent> = events
+        .iter()
+        .filter(|e| charts::markers::is_notable(e))
+        .collect();
     let mut s = String::from("<h2>What happened</h2>\n");
     if !notable.is_empty() {
         s.push_str("<table class=\"events\">\n<tr><th>time</th><th>event</th><th>subject</th><th>detail</th></tr>\n");
@@ -528,7 +580,11 @@ fn events_section(events: &[FleetEvent]) -> String {
         }
         s.push_str("</table>\n");
         if notable.len() > 40 {
-            let _ = writeln!(s, "<p class=\"missing\">… and {} more notable events.</p>", notable.len() - 40);
+            let _ = writeln!(
+                s,
+                "<p class=\"missing\">… and {} more notable events.</p>",
+                notable.len() - 40
+            );
         }
     }
     let mut others: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
@@ -549,13 +605,16 @@ fn events_section(events: &[FleetEvent]) -> String {
     s
 }
 
-fn missing_charts(rec: &Recording, charts: &[Chart]) -> String {
+/// A line for each chart the recording has no data for, saying why.
+fn missing_charts(charts: &[Chart]) -> String {
     let has = |n: &str| charts.iter().any(|c| c.name == n);
     let mut s = String::new();
     let why = |n: &str| -> &'static str {
         match n {
             "latency" | "latency-cdf" => "no request completed successfully",
-            "capacity" => "the recording has no host or task gauges (a load test sees only the endpoint)",
+            "capacity" => {
+                "the recording has no host or task gauges (a load test sees only the endpoint)"
+            }
             "utilisation" => "the recording has no CPU or memory gauges",
             _ => "no data",
         }
@@ -565,7 +624,6 @@ fn missing_charts(rec: &Recording, charts: &[Chart]) -> String {
             let _ = writeln!(s, "<p class=\"missing\">No {n} chart: {}.</p>", why(n));
         }
     }
-    let _ = rec;
     s
 }
 
@@ -596,7 +654,10 @@ pub fn report_html(rec: &Recording, charts: &[Chart]) -> String {
         Some(false) => ("missed", "SLO missed"),
         None => ("none", "No SLO"),
     };
-    let _ = writeln!(b, "<section class=\"verdict {class}\" id=\"verdict\">\n<h2>{head}</h2>");
+    let _ = writeln!(
+        b,
+        "<section class=\"verdict {class}\" id=\"verdict\">\n<h2>{head}</h2>"
+    );
     for w in &words {
         let _ = writeln!(b, "<p>{}</p>", esc(w));
     }
@@ -615,7 +676,7 @@ pub fn report_html(rec: &Recording, charts: &[Chart]) -> String {
     b.push_str(&events_section(&rec.events));
     b.push_str("<h2>Charts</h2>\n");
     figures(&mut b, charts);
-    b.push_str(&missing_charts(rec, charts));
+    b.push_str(&missing_charts(charts));
     if !rec.notes.is_empty() {
         b.push_str("<h2>Notes</h2>\n<ul>\n");
         for n in &rec.notes {
@@ -678,7 +739,7 @@ pub fn comparison_html(c: &Comparison, charts: &[Chart]) -> String {
         b,
         "<header>\n<p class=\"kicker\">dockmaster comparison · tolerance ±{}%</p>\n<h1>{} vs measured</h1>\n\
          <p class=\"lede\">Simulation: {}. Measurement: {}.</p>\n</header>",
-        charts_trim(c.tolerance * 100.0),
+        trim(c.tolerance * 100.0),
         esc(&c.sim.scenario),
         esc(&side(&c.sim)),
         esc(&side(&c.measured))
@@ -688,7 +749,10 @@ pub fn comparison_html(c: &Comparison, charts: &[Chart]) -> String {
     } else {
         ("missed", "The model does not match")
     };
-    let _ = writeln!(b, "<section class=\"verdict {class}\" id=\"verdict\">\n<h2>{head}</h2>");
+    let _ = writeln!(
+        b,
+        "<section class=\"verdict {class}\" id=\"verdict\">\n<h2>{head}</h2>"
+    );
     let words = if o.windows_steady == 0 {
         "There is no steady window to judge, so there is no verdict.".to_string()
     } else {
@@ -700,7 +764,7 @@ pub fn comparison_html(c: &Comparison, charts: &[Chart]) -> String {
             signed_pct(o.rel_error.p50),
             signed_pct(o.rel_error.p90),
             signed_pct(o.rel_error.p99),
-            charts_trim(c.tolerance * 100.0),
+            trim(c.tolerance * 100.0),
             pct(o.sim.error_rate, 3),
             pct(o.measured.error_rate, 3),
             o.windows_passed,

@@ -76,7 +76,7 @@ impl Sampler {
             Sampler::Empirical(s) => return s[rng.random_range(0..s.len())],
         };
         // Round to the nanosecond; at least 1 ns so every service takes time.
-        ((s * NANOS_PER_SEC as f64).round() as Nanos).max(1)
+        ((s * NANOS_PER_SEC as f64 + 0.5) as Nanos).max(1)
     }
 }
 

@@ -35,10 +35,9 @@ pub(crate) type PlacementEngine = Oracle;
 /// Everything that can happen. One `match` in [`Simulation::step`].
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Event {
-    /// The next request of a service reaches the ALB.
-    Arrival { service: u16 },
-    /// A slot of a task finishes its request (stale if `gen` moved on).
-    Completion { task: u32, slot: u32, gen: u32 },
+    /// The earliest-finishing request of a task is done (stale if the
+    /// task's service generation moved on).
+    Completion { task: u32, gen: u32 },
     /// The current reporting window ends.
     WindowEnd,
     /// A one-minute CloudWatch datapoint: metrics and scaling policies.
@@ -132,6 +131,10 @@ pub struct Simulation<'a> {
     algorithm: Algorithm,
     recorder: Recorder,
     pub(crate) log: Vec<FleetEvent>,
+    /// Each service's next arrival instant (u64::MAX: no more).
+    next_arrival: Vec<Nanos>,
+    /// The earliest of them and its service.
+    earliest_arrival: (Nanos, u16),
     window_start: SimTime,
     // Time integrals since the window started, brought up to date at every
     // event: requests in system (Little's L), CPUs in use, hosts billed.
@@ -237,6 +240,8 @@ impl<'a> Simulation<'a> {
             algorithm: scenario.load_balancer.algorithm,
             recorder: Recorder::new(meta, gauges),
             log: Vec::new(),
+            next_arrival: vec![u64::MAX; scenario.services.len()],
+            earliest_arrival: (u64::MAX, 0),
             window_start: SimTime::ZERO,
             last_change: SimTime::ZERO,
             in_system: 0,
@@ -328,11 +333,22 @@ impl<'a> Simulation<'a> {
         });
     }
 
+    /// Draws the next arrival of a service. Arrivals are not queued as
+    /// events: every request would cost a queue push and pop. Each service's
+    /// next arrival waits beside the queue instead, and fires after the
+    /// queued events of the same nanosecond.
     fn schedule_next_arrival(&mut self, service: u16) {
-        if let Some(t) = self.services[service as usize].arrivals.next() {
-            self.kernel
-                .schedule_at(SimTime(t), Event::Arrival { service });
-        }
+        let t = self.services[service as usize]
+            .arrivals
+            .next()
+            .unwrap_or(u64::MAX);
+        self.next_arrival[service as usize] = t;
+        self.earliest_arrival = self
+            .next_arrival
+            .iter()
+            .enumerate()
+            .min_by_key(|&(i, &t)| (t, i))
+            .map_or((u64::MAX, 0), |(i, &t)| (t, i as u16));
     }
 
     /// Runs to the end of the scenario. `progress` is called at every window
@@ -345,12 +361,23 @@ impl<'a> Simulation<'a> {
     /// over-committed a host (always 0 unless the placement engine is wrong).
     pub fn run_audited(mut self, progress: &dyn Fn(Nanos)) -> (Recording, u32) {
         let end = SimTime(self.scenario.duration);
-        while let Some(at) = self.kernel.peek_time() {
-            if at > end {
-                break;
+        loop {
+            let queued = self.kernel.peek_time().unwrap_or(SimTime(u64::MAX));
+            let (arrival, service) = self.earliest_arrival;
+            if arrival < queued.0 {
+                if arrival > end.0 {
+                    break;
+                }
+                self.kernel.advance_to(SimTime(arrival));
+                self.advance_integrals(SimTime(arrival));
+                self.on_arrival(service);
+            } else {
+                if queued > end {
+                    break;
+                }
+                let (_, ev) = self.kernel.pop().expect("peeked");
+                self.step(ev, progress);
             }
-            let (_, ev) = self.kernel.pop().expect("peeked");
-            self.step(ev, progress);
         }
         if self.window_start < end {
             self.advance_integrals(end);
@@ -394,8 +421,7 @@ impl<'a> Simulation<'a> {
         let now = self.kernel.now();
         self.advance_integrals(now);
         match ev {
-            Event::Arrival { service } => self.on_arrival(service),
-            Event::Completion { task, slot, gen } => self.on_completion(task, slot, gen),
+            Event::Completion { task, gen } => self.on_completion(task, gen),
             Event::WindowEnd => {
                 self.close_window(now);
                 progress(now.0);
@@ -561,28 +587,46 @@ impl<'a> Simulation<'a> {
         let t = &mut self.tasks[task as usize];
         let svc = &mut self.services[t.service as usize];
         let work = svc.service_time.sample(&mut svc.work_rng) as f64;
-        let host = &self.hosts[t.host.expect("serving tasks are placed") as usize];
-        let stretch = host.dilation(svc.cpu_per_request);
+        t.serving.advance(now);
+        let finish = t.serving.clock + work;
         let s = &mut t.slots[slot as usize];
         s.busy = true;
         s.arrival = arrival;
-        s.work = work;
-        s.since = now;
-        s.gen = s.gen.wrapping_add(1);
-        let gen = s.gen;
-        self.kernel.schedule(
-            (work * stretch).round() as Nanos,
-            Event::Completion { task, slot, gen },
-        );
+        s.finish = finish;
+        let first = t
+            .serving
+            .finishing
+            .peek()
+            .is_none_or(|r| finish < f64::from_bits(r.0 .0));
+        t.serving
+            .finishing
+            .push(std::cmp::Reverse((finish.to_bits(), slot)));
+        if first {
+            self.schedule_completion(task);
+        }
     }
 
-    fn on_completion(&mut self, task: u32, slot: u32, gen: u32) {
+    /// (Re)schedules the one completion event of a task: its earliest
+    /// finisher, at the current speed.
+    #[inline]
+    fn schedule_completion(&mut self, task: u32) {
+        let t = &mut self.tasks[task as usize];
+        t.serving.gen = t.serving.gen.wrapping_add(1);
+        if let Some((_, delay)) = t.serving.next_finish(&t.slots) {
+            let gen = t.serving.gen;
+            self.kernel.schedule(delay, Event::Completion { task, gen });
+        }
+    }
+
+    fn on_completion(&mut self, task: u32, gen: u32) {
         let now = self.kernel.now();
         let t = &mut self.tasks[task as usize];
-        let s = &mut t.slots[slot as usize];
-        if !s.busy || s.gen != gen {
+        if t.serving.gen != gen {
             return; // rescheduled or cancelled
         }
+        t.serving.advance(now);
+        let std::cmp::Reverse((_, slot)) = t.serving.finishing.pop().expect("scheduled");
+        let s = &mut t.slots[slot as usize];
         self.recorder.record_ok(now.0 - s.arrival.0);
         self.in_system -= 1;
         if let Some(next) = t.queue.pop_front() {
@@ -599,6 +643,7 @@ impl<'a> Simulation<'a> {
                 self.stop_task(task, "drained");
             }
         }
+        self.schedule_completion(task);
     }
 
     /// Fails every request queued at or served by `task` with `kind`.
@@ -606,11 +651,12 @@ impl<'a> Simulation<'a> {
         let t = &mut self.tasks[task as usize];
         let queued = t.queue.len();
         t.queue.clear();
+        t.serving.finishing.clear();
+        t.serving.gen = t.serving.gen.wrapping_add(1);
         let mut busy = 0;
         for (i, s) in t.slots.iter_mut().enumerate() {
             if s.busy {
                 s.busy = false;
-                s.gen = s.gen.wrapping_add(1);
                 t.idle.push(i as u32);
                 busy += 1;
             }
@@ -625,8 +671,8 @@ impl<'a> Simulation<'a> {
     }
 
     /// Changes a host's CPU demand. When the host is (or was) oversubscribed,
-    /// every request in service there changes speed: bring its remaining work
-    /// up to date at the old speed and reschedule its completion at the new.
+    /// the tasks there change speed: their work clocks are brought up to
+    /// date at the old speed and their next completions moved to the new.
     fn change_cpu_demand(&mut self, host: u32, delta: f64) {
         let now = self.kernel.now();
         let h = &mut self.hosts[host as usize];
@@ -641,33 +687,19 @@ impl<'a> Simulation<'a> {
         if before <= h.vcpu && h.cpu_demand <= h.vcpu {
             return;
         }
-        let h = &self.hosts[host as usize];
-        for &tid in &h.tasks {
+        for i in 0..self.hosts[host as usize].tasks.len() {
+            let h = &self.hosts[host as usize];
+            let tid = h.tasks[i];
             let t = &mut self.tasks[tid as usize];
             let c = self.services[t.service as usize].cpu_per_request;
-            if c == 0.0 {
+            let stretch = h.dilation(c);
+            if stretch == t.serving.stretch {
                 continue;
             }
-            let old = h.dilation_at(before, c);
-            let new = h.dilation(c);
-            if old == new {
-                continue;
-            }
-            for (i, s) in t.slots.iter_mut().enumerate() {
-                if !s.busy {
-                    continue;
-                }
-                s.work = (s.work - (now.0 - s.since.0) as f64 / old).max(0.0);
-                s.since = now;
-                s.gen = s.gen.wrapping_add(1);
-                self.kernel.schedule(
-                    (s.work * new).round() as Nanos,
-                    Event::Completion {
-                        task: tid,
-                        slot: i as u32,
-                        gen: s.gen,
-                    },
-                );
+            t.serving.advance(now);
+            t.serving.stretch = stretch;
+            if !t.serving.finishing.is_empty() {
+                self.schedule_completion(tid);
             }
         }
     }

@@ -11,8 +11,6 @@
 //! a generation number and ignore stale events when they fire.
 
 use crate::time::{Nanos, SimTime};
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
 /// Sequence numbers of ordinary events carry this bit.
 const FIRST_CLASS_END: u64 = 1 << 63;
@@ -23,21 +21,68 @@ struct Entry<E> {
     event: E,
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, o: &Self) -> bool {
-        self.at == o.at && self.seq == o.seq
+impl<E> Entry<E> {
+    #[inline(always)]
+    fn before(&self, o: &Self) -> bool {
+        (self.at, self.seq) < (o.at, o.seq)
     }
 }
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
+
+/// A 4-ary min-heap on `(at, seq)`: half the depth of a binary heap, and a
+/// node's children share a cache line or two; the event loop spends most of
+/// its time here.
+struct Heap<E> {
+    v: Vec<Entry<E>>,
 }
-impl<E> Ord for Entry<E> {
-    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest.
-    fn cmp(&self, o: &Self) -> Ordering {
-        (o.at, o.seq).cmp(&(self.at, self.seq))
+
+impl<E> Heap<E> {
+    #[inline]
+    fn push(&mut self, e: Entry<E>) {
+        self.v.push(e);
+        let mut i = self.v.len() - 1;
+        while i > 0 {
+            let parent = (i - 1) / 4;
+            if self.v[i].before(&self.v[parent]) {
+                self.v.swap(i, parent);
+                i = parent;
+            } else {
+                break;
+            }
+        }
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<Entry<E>> {
+        let last = self.v.pop()?;
+        if self.v.is_empty() {
+            return Some(last);
+        }
+        let top = std::mem::replace(&mut self.v[0], last);
+        let n = self.v.len();
+        let mut i = 0;
+        loop {
+            let first = 4 * i + 1;
+            if first >= n {
+                break;
+            }
+            let mut best = first;
+            for c in first + 1..(first + 4).min(n) {
+                if self.v[c].before(&self.v[best]) {
+                    best = c;
+                }
+            }
+            if self.v[best].before(&self.v[i]) {
+                self.v.swap(i, best);
+                i = best;
+            } else {
+                break;
+            }
+        }
+        Some(top)
+    }
+
+    fn peek(&self) -> Option<&Entry<E>> {
+        self.v.first()
     }
 }
 
@@ -46,7 +91,7 @@ pub struct Kernel<E> {
     now: SimTime,
     seq: u64,
     fired: u64,
-    queue: BinaryHeap<Entry<E>>,
+    queue: Heap<E>,
 }
 
 impl<E> Default for Kernel<E> {
@@ -61,7 +106,9 @@ impl<E> Kernel<E> {
             now: SimTime::ZERO,
             seq: 0,
             fired: 0,
-            queue: BinaryHeap::with_capacity(1024),
+            queue: Heap {
+                v: Vec::with_capacity(1024),
+            },
         }
     }
 
@@ -77,7 +124,7 @@ impl<E> Kernel<E> {
 
     /// Events waiting.
     pub fn pending(&self) -> usize {
-        self.queue.len()
+        self.queue.v.len()
     }
 
     /// Schedules `event` at `at`. Scheduling in the past is a bug in the
@@ -112,6 +159,15 @@ impl<E> Kernel<E> {
         self.now = e.at;
         self.fired += 1;
         Some((e.at, e.event))
+    }
+
+    /// Moves the clock to `at` for work done outside the queue (an event
+    /// source that keeps its own next instant), counting it as an event.
+    #[inline]
+    pub fn advance_to(&mut self, at: SimTime) {
+        debug_assert!(at >= self.now, "time goes forward");
+        self.now = at;
+        self.fired += 1;
     }
 
     /// The time of the next event, if any.

@@ -8,7 +8,8 @@
 //! ```
 
 use crate::time::SimTime;
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TaskState {
@@ -41,13 +42,62 @@ pub enum Health {
 pub struct Slot {
     pub busy: bool,
     pub arrival: SimTime,
-    /// Nominal service time still to do, ns (at full CPU speed).
-    pub work: f64,
-    /// When `work` was last brought up to date.
+    /// The task's work clock reading at which this request is done.
+    pub finish: f64,
+}
+
+/// The requests in service at a task, and when they finish.
+///
+/// Processor sharing without rescheduling every request: all requests of a
+/// task share one CPU share and one host, so they progress at the same rate.
+/// A per-task *work clock* advances at 1/stretch nanoseconds of nominal work
+/// per nanosecond; a request started with `w` ns of work finishes when the
+/// clock reaches `start + w`. Finishing order never changes, so only the
+/// earliest finisher has an event in the kernel; a change of speed moves
+/// that one event (O(tasks on the host), not O(requests)).
+#[derive(Clone, Debug)]
+pub struct Serving {
+    /// Work clock, nominal ns, as of `since`.
+    pub clock: f64,
     pub since: SimTime,
-    /// Bumped whenever the completion is rescheduled or cancelled; a
-    /// completion event carrying an older generation is stale.
+    /// Current dilation: wall ns per ns of nominal work (≥ 1).
+    pub stretch: f64,
+    /// Busy slots by finishing clock reading (f64 bits order as the values:
+    /// they are non-negative), earliest first.
+    pub finishing: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Generation of the one scheduled completion event.
     pub gen: u32,
+}
+
+impl Default for Serving {
+    fn default() -> Self {
+        Serving {
+            clock: 0.0,
+            since: SimTime::ZERO,
+            stretch: 1.0,
+            finishing: BinaryHeap::new(),
+            gen: 0,
+        }
+    }
+}
+
+impl Serving {
+    /// Brings the work clock up to `now`.
+    #[inline]
+    pub fn advance(&mut self, now: SimTime) {
+        if now != self.since {
+            self.clock += (now.0 - self.since.0) as f64 / self.stretch;
+            self.since = now;
+        }
+    }
+
+    /// The slot that finishes first and the wall-clock delay until it does.
+    #[inline]
+    pub fn next_finish(&self, slots: &[Slot]) -> Option<(u32, u64)> {
+        let Reverse((_, slot)) = *self.finishing.peek()?;
+        let left = (slots[slot as usize].finish - self.clock).max(0.0);
+        Some((slot, (left * self.stretch + 0.5) as u64))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -66,6 +116,8 @@ pub struct Task {
     /// Health checks of this target happen at `hc_origin + k × interval`.
     pub hc_origin: SimTime,
     pub slots: Vec<Slot>,
+    /// The requests in service and their finishing order.
+    pub serving: Serving,
     /// Indices of idle slots.
     pub idle: Vec<u32>,
     /// Arrival instants of waiting requests, oldest first.
@@ -84,6 +136,7 @@ impl Task {
             gen: 0,
             hc_origin: SimTime::ZERO,
             slots: vec![Slot::default(); concurrency as usize],
+            serving: Serving::default(),
             idle: (0..concurrency).rev().collect(),
             queue: VecDeque::new(),
             queue_limit,

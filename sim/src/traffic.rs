@@ -88,6 +88,11 @@ pub struct ArrivalStream {
     /// Uniform arrivals: expected requests still to pass before the next one.
     need: f64,
     horizon: f64,
+    /// Poisson arrivals: the piece of the profile `t` is in, cached (a
+    /// flat profile then costs one exponential draw per arrival).
+    piece_end: f64,
+    bound: f64,
+    flat: bool,
 }
 
 impl ArrivalStream {
@@ -109,6 +114,9 @@ impl ArrivalStream {
             t: 0.0,
             need: 1.0,
             horizon: scenario.duration as f64 / NANOS_PER_SEC as f64,
+            piece_end: f64::NEG_INFINITY,
+            bound: 0.0,
+            flat: true,
         }
     }
 
@@ -117,22 +125,26 @@ impl ArrivalStream {
             if self.t >= self.horizon {
                 return None;
             }
-            let end = self.profile.piece_end(self.t);
-            let r_now = self.profile.rate(self.t);
-            let r_end = if end.is_finite() {
-                self.profile.rate(end)
-            } else {
-                r_now
-            };
-            let bound = r_now.max(r_end);
-            if bound <= 0.0 {
-                self.t = end;
+            if self.t >= self.piece_end {
+                // A linear piece's highest rate is at one of its ends.
+                self.piece_end = self.profile.piece_end(self.t);
+                let r_now = self.profile.rate(self.t);
+                let r_end = if self.piece_end.is_finite() {
+                    self.profile.rate(self.piece_end)
+                } else {
+                    r_now
+                };
+                self.bound = r_now.max(r_end);
+                self.flat = r_now == r_end;
+            }
+            if self.bound <= 0.0 {
+                self.t = self.piece_end;
                 continue;
             }
-            let cand = self.t + exp_secs(&mut self.rng, bound);
-            if cand >= end {
+            let cand = self.t + exp_secs(&mut self.rng, self.bound);
+            if cand >= self.piece_end {
                 // Memoryless: restart from the end of the piece with its bound.
-                self.t = end;
+                self.t = self.piece_end;
                 continue;
             }
             self.t = cand;
@@ -140,7 +152,7 @@ impl ArrivalStream {
                 return None;
             }
             // A flat piece accepts every candidate; no draw needed.
-            if r_now == r_end || open01(&mut self.rng) * bound <= self.profile.rate(cand) {
+            if self.flat || open01(&mut self.rng) * self.bound <= self.profile.rate(cand) {
                 return Some(cand);
             }
         }

@@ -5,4 +5,5 @@ mod cli;
 mod determinism;
 mod fleet;
 mod queueing;
+mod report;
 mod util;

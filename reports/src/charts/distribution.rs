@@ -45,7 +45,11 @@ pub(crate) fn cdf_points(h: &Histogram<u64>, u_max: f64) -> Vec<(f64, f64)> {
     let mut pts = vec![(0.0, h.min() as f64 / 1000.0)];
     for v in h.iter_quantiles(8) {
         let q = v.quantile_iterated_to();
-        let x = if q >= 1.0 { u_max } else { tail_x(q).min(u_max) };
+        let x = if q >= 1.0 {
+            u_max
+        } else {
+            tail_x(q).min(u_max)
+        };
         let y = h.highest_equivalent(v.value_iterated_to()) as f64 / 1000.0;
         match pts.last_mut() {
             // One point per x: the highest value reached there.
@@ -60,9 +64,10 @@ pub(crate) fn cdf_points(h: &Histogram<u64>, u_max: f64) -> Vec<(f64, f64)> {
     pts
 }
 
-/// A log y axis when the tail is more than 50 times the median.
+/// A log y axis when the maximum is more than 10 times the median (else
+/// the tail squashes the body against the axis), linear otherwise.
 pub(crate) fn latency_axis(p50: f64, max: f64) -> Axis {
-    if p50 > 0.0 && max / p50 > 50.0 {
+    if p50 > 0.0 && max / p50 > 10.0 {
         Axis::log("latency (ms, log scale)")
     } else {
         Axis::linear("latency (ms)")
@@ -87,11 +92,12 @@ pub(crate) fn latency_cdf(rec: &Recording, subtitle: &str) -> Option<(Figure, St
     p.rules = slo_rules(rec);
     if let Some(r) = &rec.replications {
         let l = &r.latency_ms;
-        let bars: Vec<(f64, f64, f64)> = [(0.5, l.p50), (0.9, l.p90), (0.99, l.p99), (0.999, l.p999)]
-            .into_iter()
-            .map(|(q, ci)| (tail_x(q), ci.lo, ci.hi))
-            .filter(|b| b.0 <= u_max + 1e-9)
-            .collect();
+        let bars: Vec<(f64, f64, f64)> =
+            [(0.5, l.p50), (0.9, l.p90), (0.99, l.p99), (0.999, l.p999)]
+                .into_iter()
+                .map(|(q, ci)| (tail_x(q), ci.lo, ci.hi))
+                .filter(|b| b.0 <= u_max + 1e-9)
+                .collect();
         p.bars.push(Bars {
             label: format!("95% CI over {} replications", r.n),
             color: DARK,
@@ -144,7 +150,10 @@ mod tests {
             h.record(v * 10).unwrap();
         }
         let pts = cdf_points(&h, tail_max(h.len()));
-        assert!(pts.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1), "{pts:?}");
+        assert!(
+            pts.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1),
+            "{pts:?}"
+        );
         let last = pts.last().unwrap();
         assert_eq!(last.0, 4.0);
         assert!((last.1 - 100.0).abs() < 0.1, "{last:?}");

@@ -47,13 +47,32 @@ pub fn short_label(e: &FleetEvent) -> String {
         other => with_subject(&other.replace('_', " ")),
     };
     // Scaling details such as "3→6" say the most in the fewest characters.
-    if matches!(e.kind.as_str(), "scale_out" | "scale_in") && !e.detail.is_empty() && e.detail.chars().count() <= 12 {
-        s.push(' ');
-        s.push_str(&e.detail);
+    if matches!(e.kind.as_str(), "scale_out" | "scale_in") {
+        if let Some(change) = change_of(&e.detail) {
+            s.push(' ');
+            s.push_str(&change);
+        } else if !e.detail.is_empty() && e.detail.chars().count() <= 12 {
+            s.push(' ');
+            s.push_str(&e.detail);
+        }
     }
     s
 }
 
+/// "... desired 6 -> 39" → "6→39": the numbers either side of the last
+/// arrow (`->` or `→`), if both are numbers.
+fn change_of(detail: &str) -> Option<String> {
+    let (at, len) = match (detail.rfind("->"), detail.rfind('→')) {
+        (Some(a), Some(b)) if b > a => (b, '→'.len_utf8()),
+        (Some(a), _) => (a, 2),
+        (None, Some(b)) => (b, '→'.len_utf8()),
+        (None, None) => return None,
+    };
+    let from = detail[..at].split_whitespace().last()?;
+    let to = detail[at + len..].split_whitespace().next()?;
+    let num = |t: &str| t.parse::<f64>().is_ok();
+    (num(from) && num(to)).then(|| format!("{from}→{to}"))
+}
 /// Markers for the time charts: notable events, x in `time_unit_s`
 /// seconds. Events of one kind closer than `merge_s` to the previous one
 /// fold into one marker ("scale out web ×4"; "host fails ×3" when the
@@ -135,11 +154,25 @@ mod tests {
 
     #[test]
     fn short_labels() {
-        assert_eq!(short_label(&ev(1.0, "fail_az", "us-east-1b", "")), "AZ us-east-1b fails");
-        assert_eq!(short_label(&ev(1.0, "deploy_start", "api", "rev 2")), "deploy api");
-        assert_eq!(short_label(&ev(1.0, "scale_in", "asg", "6→4")), "scale in asg 6→4");
         assert_eq!(
-            short_label(&ev(1.0, "scale_in", "asg", "target tracking: CPU 20% < 60%")),
+            short_label(&ev(1.0, "fail_az", "us-east-1b", "")),
+            "AZ us-east-1b fails"
+        );
+        assert_eq!(
+            short_label(&ev(1.0, "deploy_start", "api", "rev 2")),
+            "deploy api"
+        );
+        assert_eq!(
+            short_label(&ev(1.0, "scale_in", "asg", "6→4")),
+            "scale in asg 6→4"
+        );
+        assert_eq!(
+            short_label(&ev(
+                1.0,
+                "scale_in",
+                "asg",
+                "target tracking: CPU 20% < 60%"
+            )),
             "scale in asg"
         );
         assert!(!is_notable(&ev(1.0, "task_placed", "api", "")));

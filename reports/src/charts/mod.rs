@@ -18,6 +18,7 @@ mod distribution;
 pub(crate) mod overlay;
 mod timeline;
 
+pub(crate) use plot::group_digits;
 pub(crate) use timeline::error_label;
 
 use crate::recording::{Recording, ReportError};
@@ -95,7 +96,11 @@ pub fn recording_charts(rec: &Recording) -> Result<Vec<Chart>, ReportError> {
 /// Writes `charts` as `dir/charts/NAME.svg` and removes the SVGs of
 /// `known` charts that were not produced this time (a re-render must not
 /// leave a stale chart behind). Returns the written paths.
-pub fn write_charts(dir: &Path, charts: &[Chart], known: &[&str]) -> Result<Vec<PathBuf>, ReportError> {
+pub fn write_charts(
+    dir: &Path,
+    charts: &[Chart],
+    known: &[&str],
+) -> Result<Vec<PathBuf>, ReportError> {
     let cdir = dir.join(CHARTS_DIR);
     std::fs::create_dir_all(&cdir).map_err(|source| ReportError::Io {
         action: "create the folder",

@@ -9,7 +9,9 @@
 
 use super::distribution::{cdf_points, latency_axis, percentile_axis, tail_max};
 use super::plot::{group_thousands, Axis, Band, Figure, Line, Panel, Rule};
-use super::timeline::{source_word, time_unit, BLUE, DARK, GREEN, ORANGE, SKY, SLO_RED, VERMILLION};
+use super::timeline::{
+    source_word, time_unit, BLUE, DARK, GREEN, ORANGE, SKY, SLO_RED, VERMILLION,
+};
 use super::{finish, Chart};
 use crate::compare::Comparison;
 use crate::recording::{ReportError, Source};
@@ -25,10 +27,11 @@ fn subtitle(c: &Comparison) -> String {
         "sim: {} seed {} · measured: {} · {} common windows, {} steady · tolerance ±{}%",
         c.sim.scenario,
         c.sim.seed,
-        c.measured
-            .target
-            .clone()
-            .unwrap_or_else(|| format!("{} ({})", c.measured.scenario, source_word(c.measured.source))),
+        c.measured.target.clone().unwrap_or_else(|| format!(
+            "{} ({})",
+            c.measured.scenario,
+            source_word(c.measured.source)
+        )),
         c.overall.windows_common,
         c.overall.windows_steady,
         trim(c.tolerance * 100.0)
@@ -64,7 +67,10 @@ fn time_axis(c: &Comparison) -> (f64, &'static str, Vec<f64>, f64) {
 }
 
 fn latency(c: &Comparison) -> Option<(Figure, String)> {
-    if c.windows.iter().all(|w| w.sim.ok == 0 && w.measured.ok == 0) {
+    if c.windows
+        .iter()
+        .all(|w| w.sim.ok == 0 && w.measured.ok == 0)
+    {
         return None;
     }
     let (_, title, xs, end) = time_axis(c);
@@ -129,7 +135,10 @@ fn cdf(c: &Comparison) -> Option<(Figure, String)> {
     let mut p = Panel::new(latency_axis(p50, max), 380);
     p.lines = vec![
         Line::new(
-            format!("measured ({} responses)", group_thousands(&m.len().to_string())),
+            format!(
+                "measured ({} responses)",
+                group_thousands(&m.len().to_string())
+            ),
             BLUE,
             cdf_points(m, u_max),
         )
@@ -164,13 +173,20 @@ fn error(c: &Comparison) -> Option<(Figure, String)> {
         xs.iter()
             .enumerate()
             .map(|(i, &x)| {
-                let e = if w[i].skipped.is_none() { f(i) * 100.0 } else { f64::NAN };
+                let e = if w[i].skipped.is_none() {
+                    f(i) * 100.0
+                } else {
+                    f64::NAN
+                };
                 (x, e)
             })
             .collect()
     };
     let tol = c.tolerance * 100.0;
-    let mut p = Panel::new(Axis::linear("relative error, (sim − measured) / measured (%)"), 340);
+    let mut p = Panel::new(
+        Axis::linear("relative error, (sim − measured) / measured (%)"),
+        340,
+    );
     p.lines = vec![
         Line::new("p50", BLUE, pts(&|i| w[i].rel_error.p50)),
         Line::new("p90", GREEN, pts(&|i| w[i].rel_error.p90)),
@@ -196,7 +212,8 @@ fn error(c: &Comparison) -> Option<(Figure, String)> {
             y: -tol,
         },
     ];
-    p.lines.push(Line::new("", DARK, vec![(0.0, 0.0), (end, 0.0)]).width(1));
+    p.lines
+        .push(Line::new("", DARK, vec![(0.0, 0.0), (end, 0.0)]).width(1));
     let fig = Figure {
         title: "Relative error per steady window".into(),
         subtitle: Some(subtitle(c)),

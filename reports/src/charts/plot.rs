@@ -199,7 +199,11 @@ pub(crate) struct Figure {
 
 /// A legend entry, in drawing order.
 enum Swatch {
-    Line { color: Rgb, width: u32, dashed: bool },
+    Line {
+        color: Rgb,
+        width: u32,
+        dashed: bool,
+    },
     Band(Rgb),
     Rule(Rgb),
     Bars(Rgb),
@@ -305,7 +309,11 @@ fn linear_ticks(lo: f64, hi: f64, target: usize, integer: bool) -> (Vec<f64>, f6
 fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let d0 = lo.log10().floor() as i32;
     let d1 = hi.log10().ceil() as i32;
-    let mults: &[f64] = if d1 - d0 > 3 { &[1.0] } else { &[1.0, 2.0, 5.0] };
+    let mults: &[f64] = if d1 - d0 > 3 {
+        &[1.0]
+    } else {
+        &[1.0, 2.0, 5.0]
+    };
     let mut out = Vec::new();
     for d in d0..=d1 {
         for m in mults {
@@ -344,8 +352,14 @@ fn resolve(axis: &Axis, data: &[f64], target: usize) -> Scale {
             if pos.is_empty() {
                 (1.0, 10.0)
             } else {
-                let lo = nice_floor(mn);
                 let hi = nice_ceil(mx * 1.15);
+                // Over more than 3 decades only powers of ten are ticked:
+                // start on one so that the bottom of the axis is labelled.
+                let lo = if hi / mn > 1e3 {
+                    10f64.powf(mn.log10().floor())
+                } else {
+                    nice_floor(mn)
+                };
                 (lo, if hi > lo { hi } else { lo * 10.0 })
             }
         }
@@ -407,7 +421,7 @@ fn resolve(axis: &Axis, data: &[f64], target: usize) -> Scale {
 }
 
 /// A number for a tick label: decimals from the tick step, thousands
-/// grouped.
+/// grouped (also 4-digit ones, so that one axis reads alike).
 pub(crate) fn fmt_tick(v: f64, step: f64) -> String {
     let decimals = if step > 0.0 && step < 1.0 {
         (-step.log10().floor()) as usize
@@ -442,17 +456,10 @@ pub(crate) fn group_thousands(s: &str) -> String {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
     };
-    if int.len() <= 4 {
+    if int.len() <= 3 {
         return s.to_string();
     }
-    let mut out = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("{sign}{out}{frac}")
+    format!("{sign}{}{frac}", group_digits(int))
 }
 
 /// A linear plotters axis over plot units whose grid lines and labels are
@@ -470,9 +477,17 @@ impl Ranged for Coord {
 
     fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
         let span = self.hi - self.lo;
-        let f = if span > 0.0 { (v - self.lo) / span } else { 0.5 };
+        let f = if span > 0.0 {
+            (v - self.lo) / span
+        } else {
+            0.5
+        };
         // Far outside values are clamped so pixel arithmetic cannot overflow.
-        let f = if f.is_finite() { f.clamp(-4.0, 5.0) } else { 0.0 };
+        let f = if f.is_finite() {
+            f.clamp(-4.0, 5.0)
+        } else {
+            0.0
+        };
         limit.0 + (f * f64::from(limit.1 - limit.0)).round() as i32
     }
 
@@ -493,8 +508,23 @@ impl Ranged for Coord {
     }
 }
 
+/// `1234567` → `1,234,567` (digits only).
+pub(crate) fn group_digits(int: &str) -> String {
+    let first = int.len() % 3;
+    let mut out = String::with_capacity(int.len() + int.len() / 3);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && i % 3 == first {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<Coord, Coord>>;
+/// Pixel x of each marker (None: off the axis), plot top, plot right.
+type PanelPixels = (Vec<Option<i32>>, i32, i32);
 type DrawResult = Result<(), DrawingAreaErrorKind<std::io::Error>>;
 
 fn text_style(size: f64, color: Rgb) -> TextStyle<'static> {
@@ -548,7 +578,8 @@ pub(crate) fn render(fig: &Figure) -> Result<String, String> {
     let legend_width = (WIDTH - LEFT_AREA - RIGHT_MARGIN) as i32;
     let rows = legend_rows(&legend, legend_width);
     let title_h: u32 = if fig.subtitle.is_some() { 58 } else { 40 };
-    let panels_h: u32 = fig.panels.iter().map(|p| p.height).sum::<u32>() + X_AXIS_AREA;
+    let gaps = PANEL_GAP * (fig.panels.len().max(1) as u32 - 1);
+    let panels_h: u32 = fig.panels.iter().map(|p| p.height).sum::<u32>() + gaps + X_AXIS_AREA;
     let legend_h = rows.len() as u32 * LEGEND_ROW + 14;
     let strip_h = if fig.markers.iter().any(|m| m.label.is_some()) {
         MARKER_STRIP
@@ -622,7 +653,7 @@ fn draw_panel(
     area: &Area<'_>,
     x_scale: &Scale,
     last: bool,
-) -> Result<(Vec<Option<i32>>, i32, i32), DrawingAreaErrorKind<std::io::Error>> {
+) -> Result<PanelPixels, DrawingAreaErrorKind<std::io::Error>> {
     let mut y_data: Vec<f64> = Vec::new();
     for l in &panel.lines {
         y_data.extend(l.points.iter().map(|p| p.1));
@@ -683,7 +714,10 @@ fn draw_panel(
             if run.len() >= 2 {
                 let mut pts: Vec<(f64, f64)> = run.iter().map(|p| (tx(p.0), ty(p.2))).collect();
                 pts.extend(run.iter().rev().map(|p| (tx(p.0), ty(p.1))));
-                chart.draw_series(std::iter::once(Polygon::new(pts, b.color.mix(0.18).filled())))?;
+                chart.draw_series(std::iter::once(Polygon::new(
+                    pts,
+                    b.color.mix(0.18).filled(),
+                )))?;
             }
             run.clear();
             Ok(())
@@ -882,8 +916,14 @@ fn draw_legend(area: &Area<'_>, items: &[(String, Swatch)], rows: &[Vec<usize>])
                     let style = color.stroke_width(2);
                     let c = (s0 + s1) / 2;
                     area.draw(&PathElement::new(vec![(c, y - 7), (c, y + 7)], style))?;
-                    area.draw(&PathElement::new(vec![(c - 5, y - 7), (c + 5, y - 7)], style))?;
-                    area.draw(&PathElement::new(vec![(c - 5, y + 7), (c + 5, y + 7)], style))?;
+                    area.draw(&PathElement::new(
+                        vec![(c - 5, y - 7), (c + 5, y - 7)],
+                        style,
+                    ))?;
+                    area.draw(&PathElement::new(
+                        vec![(c - 5, y + 7), (c + 5, y + 7)],
+                        style,
+                    ))?;
                 }
                 Swatch::Marker(color) => {
                     let c = (s0 + s1) / 2;
@@ -934,32 +974,43 @@ mod tests {
 
     #[test]
     fn log_ticks_are_1_2_5() {
-        assert_eq!(log_ticks(10.0, 500.0), vec![10.0, 20.0, 50.0, 100.0, 200.0, 500.0]);
-        assert_eq!(log_ticks(0.1, 10_000.0), vec![0.1, 1.0, 10.0, 100.0, 1000.0, 10_000.0]);
+        assert_eq!(
+            log_ticks(10.0, 500.0),
+            vec![10.0, 20.0, 50.0, 100.0, 200.0, 500.0]
+        );
+        assert_eq!(
+            log_ticks(0.1, 10_000.0),
+            vec![0.1, 1.0, 10.0, 100.0, 1000.0, 10_000.0]
+        );
     }
 
     #[test]
     fn tick_labels() {
         assert_eq!(fmt_tick(2.5, 0.5), "2.5");
-        assert_eq!(fmt_tick(3000.0, 500.0), "3000");
+        assert_eq!(fmt_tick(3000.0, 500.0), "3,000");
+        assert_eq!(fmt_tick(300.0, 50.0), "300");
         assert_eq!(fmt_tick(30000.0, 5000.0), "30,000");
         assert_eq!(fmt_sig(0.2), "0.2");
         assert_eq!(fmt_sig(50.0), "50");
-        assert_eq!(fmt_sig(2000.0), "2000");
+        assert_eq!(fmt_sig(2000.0), "2,000");
         assert_eq!(fmt_sig(1.5), "1.5");
         assert_eq!(group_thousands("-1234567.25"), "-1,234,567.25");
     }
 
     #[test]
     fn gaps_split_lines() {
-        let r = runs(&[(0.0, 1.0), (1.0, f64::NAN), (2.0, 3.0), (3.0, 4.0)], |y| y);
+        let r = runs(
+            &[(0.0, 1.0), (1.0, f64::NAN), (2.0, 3.0), (3.0, 4.0)],
+            |y| y,
+        );
         assert_eq!(r, vec![vec![(0.0, 1.0)], vec![(2.0, 3.0), (3.0, 4.0)]]);
     }
 
     #[test]
     fn renders_an_svg_with_its_legend() {
         let mut p = Panel::new(Axis::log("latency (ms, log scale)"), 300);
-        p.lines.push(Line::new("p50", RED, vec![(0.0, 10.0), (1.0, 12.0)]));
+        p.lines
+            .push(Line::new("p50", RED, vec![(0.0, 10.0), (1.0, 12.0)]));
         p.rules.push(Rule {
             label: "SLO p99 ≤ 150 ms".into(),
             color: BLUE,
@@ -981,7 +1032,13 @@ mod tests {
         assert!(svg.starts_with("<svg"), "{}", &svg[..80]);
         assert!(svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("Latency &lt;&amp;&gt;"));
-        for l in ["p50", "SLO p99 ≤ 150 ms", "deploy api", "deploy", "time since start (min)"] {
+        for l in [
+            "p50",
+            "SLO p99 ≤ 150 ms",
+            "deploy api",
+            "deploy",
+            "time since start (min)",
+        ] {
             assert!(svg.contains(l), "{l} missing");
         }
         assert!(svg.contains("<polyline"));

@@ -116,6 +116,7 @@ impl Synth {
                     "memory_reservation" => 0.4,
                     "hosts_pending" | "tasks_pending" | "tasks_draining" => f64::from(w % 7 == 0),
                     "cost_usd" => 0.001,
+                    "hosts" | "tasks" => 4.0 + (w / 10) as f64,
                     _ => 3.0 + (w / 10) as f64,
                 })
                 .collect();
@@ -151,7 +152,11 @@ pub(crate) fn assert_balanced(svg: &str) {
         let tag = &rest[..end];
         rest = &rest[end + 1..];
         if let Some(name) = tag.strip_prefix('/') {
-            assert_eq!(stack.pop().as_deref(), Some(name.trim()), "mismatched </{name}>");
+            assert_eq!(
+                stack.pop().as_deref(),
+                Some(name.trim()),
+                "mismatched </{name}>"
+            );
         } else if !tag.ends_with('/') && !tag.starts_with('!') && !tag.starts_with('?') {
             let name = tag.split_whitespace().next().unwrap_or("").to_string();
             stack.push(name);
@@ -185,7 +190,11 @@ fn a_simulation_with_every_gauge_gets_all_five_charts() {
         assert!(c.svg.starts_with("<svg"), "{}", c.name);
         assert!(c.svg.contains("<polyline"), "{} has no line", c.name);
         for label in &c.series {
-            assert!(c.svg.contains(label.as_str()), "{}: legend `{label}` not drawn", c.name);
+            assert!(
+                c.svg.contains(label.as_str()),
+                "{}: legend `{label}` not drawn",
+                c.name
+            );
         }
         assert!(!c.caption.is_empty());
         assert!(c.svg.contains(&c.title.replace('&', "&amp;")));
@@ -198,11 +207,11 @@ fn a_simulation_with_every_gauge_gets_all_five_charts() {
         by_name(&charts, "capacity").series,
         vec![
             "hosts in service",
-            "hosts (all states)",
+            "hosts (total)",
             "hosts pending",
             "ASG desired",
             "tasks running",
-            "tasks (all states)",
+            "tasks (total)",
             "tasks pending",
             "tasks draining",
             "desired api",
@@ -211,10 +220,17 @@ fn a_simulation_with_every_gauge_gets_all_five_charts() {
     );
     assert_eq!(
         by_name(&charts, "utilisation").series,
-        vec!["CPU utilisation", "CPU reserved by tasks", "memory reserved by tasks"]
+        vec![
+            "CPU utilisation",
+            "CPU reserved by tasks",
+            "memory reserved by tasks"
+        ]
     );
     let throughput = by_name(&charts, "throughput");
-    assert_eq!(throughput.series, vec!["completed (ok)", "offered", "errors (none)"]);
+    assert_eq!(
+        throughput.series,
+        vec!["completed (ok)", "offered", "errors (none)"]
+    );
     assert!(throughput.svg.contains("no failed requests in this run"));
     // Axis titles carry units.
     for (name, axis) in [
@@ -226,7 +242,10 @@ fn a_simulation_with_every_gauge_gets_all_five_charts() {
     ] {
         let c = by_name(&charts, name);
         assert!(c.svg.contains(axis), "{name}: no `{axis}`");
-        assert!(c.svg.contains("time since start") || name == "latency-cdf", "{name}");
+        assert!(
+            c.svg.contains("time since start") || name == "latency-cdf",
+            "{name}"
+        );
     }
 }
 
@@ -253,7 +272,10 @@ fn only_present_gauges_are_drawn() {
         by_name(&charts, "capacity").series,
         vec!["hosts in service", "tasks running", "tasks pending"]
     );
-    assert_eq!(by_name(&charts, "utilisation").series, vec!["CPU utilisation"]);
+    assert_eq!(
+        by_name(&charts, "utilisation").series,
+        vec!["CPU utilisation"]
+    );
 
     let rec = Synth {
         gauges: vec!["memory_reservation"],
@@ -262,7 +284,10 @@ fn only_present_gauges_are_drawn() {
     .record();
     let charts = recording_charts(&rec).unwrap();
     assert!(!names(&charts).contains(&"capacity"));
-    assert_eq!(by_name(&charts, "utilisation").series, vec!["memory reserved by tasks"]);
+    assert_eq!(
+        by_name(&charts, "utilisation").series,
+        vec!["memory reserved by tasks"]
+    );
 }
 
 #[test]
@@ -299,7 +324,10 @@ fn notable_events_are_labelled_markers_and_task_churn_is_not() {
         for kind in ["deploy", "failure", "Spot notice", "scaling"] {
             assert!(c.series.iter().any(|s| s == kind), "{name}: legend {kind}");
         }
-        assert!(!c.svg.contains("task placed"), "{name}: task churn labelled");
+        assert!(
+            !c.svg.contains("task placed"),
+            "{name}: task churn labelled"
+        );
     }
     // Markers stay off the distribution chart (it has no time axis).
     assert!(!by_name(&charts, "latency-cdf").svg.contains("deploy api"));
@@ -340,7 +368,9 @@ fn pooled_replications_draw_confidence_bands_and_bars() {
         .contains(&"run p99: 95% CI over 4 replications".to_string()));
     assert!(lat.svg.contains("<polygon"), "no band drawn");
     let cdf = by_name(&charts, "latency-cdf");
-    assert!(cdf.series.contains(&"95% CI over 4 replications".to_string()));
+    assert!(cdf
+        .series
+        .contains(&"95% CI over 4 replications".to_string()));
     assert!(lat.svg.contains("4 replications pooled"));
 }
 
@@ -363,17 +393,35 @@ fn write_charts_replaces_stale_ones() {
         ..Synth::default()
     }
     .record();
-    let written = write_charts(dir.path(), &recording_charts(&full).unwrap(), &RECORDING_CHARTS).unwrap();
+    let written = write_charts(
+        dir.path(),
+        &recording_charts(&full).unwrap(),
+        &RECORDING_CHARTS,
+    )
+    .unwrap();
     assert_eq!(written.len(), 5);
     std::fs::write(dir.path().join(CHARTS_DIR).join("mine.svg"), "keep").unwrap();
     let bare = Synth::default().record();
-    write_charts(dir.path(), &recording_charts(&bare).unwrap(), &RECORDING_CHARTS).unwrap();
+    write_charts(
+        dir.path(),
+        &recording_charts(&bare).unwrap(),
+        &RECORDING_CHARTS,
+    )
+    .unwrap();
     let mut left: Vec<String> = std::fs::read_dir(dir.path().join(CHARTS_DIR))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     left.sort();
-    assert_eq!(left, vec!["latency-cdf.svg", "latency.svg", "mine.svg", "throughput.svg"]);
+    assert_eq!(
+        left,
+        vec![
+            "latency-cdf.svg",
+            "latency.svg",
+            "mine.svg",
+            "throughput.svg"
+        ]
+    );
 }
 
 #[test]

@@ -22,6 +22,7 @@ pub(crate) const VERMILLION: Rgb = RGBColor(213, 94, 0);
 pub(crate) const PURPLE: Rgb = RGBColor(204, 121, 167);
 pub(crate) const GREY: Rgb = RGBColor(140, 140, 140);
 pub(crate) const DARK: Rgb = RGBColor(60, 60, 60);
+pub(crate) const DARK_GREEN: Rgb = RGBColor(0, 95, 70);
 /// SLO targets: a red no data series uses.
 pub(crate) const SLO_RED: Rgb = RGBColor(192, 30, 45);
 
@@ -86,12 +87,31 @@ impl<'a> Context<'a> {
     }
 
     fn series(&self, f: impl Fn(usize) -> f64) -> Vec<(f64, f64)> {
-        self.xs.iter().enumerate().map(|(i, &x)| (x, f(i))).collect()
+        self.xs
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| (x, f(i)))
+            .collect()
     }
 
     fn gauge(&self, name: &str) -> Option<Vec<(f64, f64)>> {
         let g = self.rec.gauge_names.iter().position(|n| n == name)?;
         Some(self.series(|i| self.rec.windows[i].gauges[g]))
+    }
+
+    /// Gauge `name` unless it equals gauge `other` in every window.
+    fn gauge_if_differs(&self, name: &str, other: &str) -> Option<Vec<(f64, f64)>> {
+        let a = self.gauge(name)?;
+        match self.gauge(other) {
+            Some(b)
+                if a.iter()
+                    .zip(&b)
+                    .all(|(x, y)| x.1 == y.1 || (x.1.is_nan() && y.1.is_nan())) =>
+            {
+                None
+            }
+            _ => Some(a),
+        }
     }
 
     /// Per-second rate of a per-window count (per replication).
@@ -155,16 +175,20 @@ pub(crate) fn ms(x: f64) -> String {
 /// SLO latency targets as dashed rules.
 pub(crate) fn slo_rules(rec: &Recording) -> Vec<Rule> {
     let slo = &rec.meta.slo;
-    [("p50", slo.p50_ms), ("p90", slo.p90_ms), ("p99", slo.p99_ms)]
-        .into_iter()
-        .filter_map(|(name, t)| {
-            t.map(|y| Rule {
-                label: format!("SLO {name} ≤ {}", ms(y)),
-                color: SLO_RED,
-                y,
-            })
+    [
+        ("p50", slo.p50_ms),
+        ("p90", slo.p90_ms),
+        ("p99", slo.p99_ms),
+    ]
+    .into_iter()
+    .filter_map(|(name, t)| {
+        t.map(|y| Rule {
+            label: format!("SLO {name} ≤ {}", ms(y)),
+            color: SLO_RED,
+            y,
         })
-        .collect()
+    })
+    .collect()
 }
 
 pub(crate) fn latency(ctx: &Context<'_>) -> Option<(Figure, String)> {
@@ -242,7 +266,10 @@ pub(crate) fn throughput(ctx: &Context<'_>) -> Option<(Figure, String)> {
     let caption = "Requests per second: offered (arrivals) and completed successfully, then \
         failed responses per second by kind. Completed lagging offered means a queue is building."
         .to_string();
-    Some((ctx.figure("Throughput and errors", vec![top, bottom]), caption))
+    Some((
+        ctx.figure("Throughput and errors", vec![top, bottom]),
+        caption,
+    ))
 }
 
 /// "503 (no target / queue full)", ...
@@ -269,11 +296,17 @@ pub(crate) fn capacity(ctx: &Context<'_>) -> Option<(Figure, String)> {
         "hosts"
     };
     if let Some(s) = ctx.gauge(in_service) {
-        hosts.lines.push(Line::new("hosts in service", BLUE, s).width(3));
+        hosts
+            .lines
+            .push(Line::new("hosts in service", BLUE, s).width(3));
     }
+    // `hosts` beside `hosts_in_service` (and `tasks` beside
+    // `tasks_running`) is a wider count; drawn only where it says more.
     if in_service == "hosts_in_service" {
-        if let Some(s) = ctx.gauge("hosts") {
-            hosts.lines.push(Line::new("hosts (all states)", SKY, s).dashed());
+        if let Some(s) = ctx.gauge_if_differs("hosts", "hosts_in_service") {
+            hosts
+                .lines
+                .push(Line::new("hosts (total)", SKY, s).dashed());
         }
     }
     if let Some(s) = ctx.gauge("hosts_pending") {
@@ -290,11 +323,15 @@ pub(crate) fn capacity(ctx: &Context<'_>) -> Option<(Figure, String)> {
         "tasks"
     };
     if let Some(s) = ctx.gauge(running) {
-        tasks.lines.push(Line::new("tasks running", GREEN, s).width(3));
+        tasks
+            .lines
+            .push(Line::new("tasks running", GREEN, s).width(3));
     }
     if running == "tasks_running" {
-        if let Some(s) = ctx.gauge("tasks") {
-            tasks.lines.push(Line::new("tasks (all states)", SKY, s).dashed());
+        if let Some(s) = ctx.gauge_if_differs("tasks", "tasks_running") {
+            tasks
+                .lines
+                .push(Line::new("tasks (total)", SKY, s).dashed());
         }
     }
     if let Some(s) = ctx.gauge("tasks_pending") {
@@ -303,7 +340,9 @@ pub(crate) fn capacity(ctx: &Context<'_>) -> Option<(Figure, String)> {
     if let Some(s) = ctx.gauge("tasks_draining") {
         tasks.lines.push(Line::new("tasks draining", PURPLE, s));
     }
-    let desired_colors = [DARK, BLUE, VERMILLION, GREY, SKY, GREEN];
+    // Each service's wanted count, dashed; the first in a dark green that
+    // pairs with "tasks running".
+    let desired_colors = [DARK_GREEN, VERMILLION, BLUE, PURPLE, SKY, GREY];
     let services: Vec<&str> = names
         .iter()
         .filter_map(|n| n.strip_prefix("desired_"))
@@ -311,8 +350,12 @@ pub(crate) fn capacity(ctx: &Context<'_>) -> Option<(Figure, String)> {
     for (j, svc) in services.iter().enumerate() {
         if let Some(s) = ctx.gauge(&format!("desired_{svc}")) {
             tasks.lines.push(
-                Line::new(format!("desired {svc}"), desired_colors[j % desired_colors.len()], s)
-                    .dashed(),
+                Line::new(
+                    format!("desired {svc}"),
+                    desired_colors[j % desired_colors.len()],
+                    s,
+                )
+                .dashed(),
             );
         }
     }
@@ -353,10 +396,11 @@ pub(crate) fn utilisation(ctx: &Context<'_>) -> Option<(Figure, String)> {
         .filter(|v| v.is_finite())
         .fold(0.0, f64::max);
     if max <= 100.0 {
-        p.y = p.y.range(0.0, 100.0).ticks(
-            (0..=5).map(|k| f64::from(k) * 20.0).collect(),
-            |v| format!("{v:.0}"),
-        );
+        p.y =
+            p.y.range(0.0, 100.0)
+                .ticks((0..=5).map(|k| f64::from(k) * 20.0).collect(), |v| {
+                    format!("{v:.0}")
+                });
     }
     let caption = "CPU utilisation of the hosts in service (time-averaged over the window) and \
         the share of the cluster's registered CPU and memory that tasks reserve — what ECS \

@@ -219,6 +219,9 @@ struct Family {
     group: u32,
     /// The classes whose bits this family's trees carry.
     classes: Mask,
+    /// Whether the key reads free resources / the group's task count.
+    reads_free: bool,
+    reads_count: bool,
     forest: Forest,
 }
 
@@ -495,6 +498,8 @@ impl Indexed {
             None => {
                 let mut family = Family {
                     scheme,
+                    reads_free: comps.iter().any(|c| matches!(c, Comp::Free(_))),
+                    reads_count: comps.contains(&Comp::Count),
                     comps,
                     group,
                     classes: 0,
@@ -810,7 +815,11 @@ impl Indexed {
     // ------------------------------------------------------------ updating
 
     /// Recomputes a host's mask and moves it in every family and Fenwick set.
-    fn resync(&mut self, id: HostId) {
+    /// `placed`: the group of a task just placed on or released from the
+    /// host (its free resources changed too); `None` when only the accepting
+    /// flag changed. Families whose key cannot have changed and whose class
+    /// bits did not flip are skipped without touching their trees.
+    fn resync(&mut self, id: HostId, placed: Option<u32>) {
         let i = id as usize;
         let Some(host) = self.hosts[i].as_mut() else {
             return;
@@ -819,12 +828,16 @@ impl Indexed {
         host.mask = Self::mask_of(&self.classes, host);
         let host = self.hosts[i].as_ref().expect("registered");
         let new = host.mask;
+        let flipped = old ^ new;
         for f in &mut self.families {
+            let key_moves = placed.is_some_and(|g| f.reads_free || (f.reads_count && f.group == g));
+            if !key_moves && flipped & f.classes == 0 {
+                continue;
+            }
             let cell = self.schemes[f.scheme].cell_of[i];
             let key = f.key(id, host);
             f.forest.update(cell, id, key, new & f.classes);
         }
-        let flipped = old ^ new;
         if flipped != 0 {
             for s in &mut self.fenwicks {
                 if flipped >> s.class & 1 == 1 {
@@ -941,7 +954,7 @@ impl Placement for Indexed {
         };
         if h.accepting != accepting {
             h.accepting = accepting;
-            self.resync(host);
+            self.resync(host, None);
         }
     }
 
@@ -957,7 +970,7 @@ impl Placement for Indexed {
         h.add_task(task.group);
         let values = h.values;
         self.count_group(task.group, values, 1, true);
-        self.resync(chosen);
+        self.resync(chosen, Some(task.group));
         Some(chosen)
     }
 
@@ -991,7 +1004,7 @@ impl Placement for Indexed {
         h.free_memory = (h.free_memory + task.memory).min(h.spec.memory);
         let values = h.values;
         self.count_group(task.group, values, 1, false);
-        self.resync(host);
+        self.resync(host, Some(task.group));
     }
 
     fn free(&self, host: HostId) -> Option<(u32, u32)> {
