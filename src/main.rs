@@ -97,6 +97,93 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Replay a scenario's traffic against a real HTTP endpoint (open model) and record it.
+    #[command(
+        after_help = "Example:\n  dockmaster testbed scenarios/testbed-small.toml --for 2m &\n  \
+        dockmaster loadtest scenarios/testbed-small.toml --target http://127.0.0.1:PORT -o out/small-measured\n  \
+        dockmaster loadtest scenarios/steady.toml --target http://127.0.0.1:PORT -o out/dry \\\n      \
+        --from 1m --to 2m --rate-scale 0.1\n  \
+        dockmaster loadtest scenarios/steady.toml --target http://127.0.0.1:PORT -o out/ceiling --closed 64 --duration 10s\n\n\
+        Each request goes out at the instant the simulator draws for the same seed, to\n\
+        <target path>/<service>/ by the scenario's mix, whatever earlier requests are doing;\n\
+        latency counts from that instant. Writes OUT/summary.json (source loadtest),\n\
+        timeseries.csv, latency.hlog and loadtest.json (schedule lag, send-time latency,\n\
+        connections). Ctrl-C stops sending, waits briefly for answers, writes everything.\n\
+        Exit status: 0; 1 with --check-slo when the SLO is missed; 2 on bad input;\n\
+        130 when stopped by a signal (the recording is written)."
+    )]
+    Loadtest {
+        /// Scenario file (TOML).
+        file: PathBuf,
+        /// Base URL of the endpoint, http://host[:port][/path].
+        #[arg(long)]
+        target: String,
+        /// Output directory for the recording.
+        #[arg(short, long, default_value = "out")]
+        out: PathBuf,
+        /// Seed of the arrival streams (overrides the file's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Multiply the traffic's rate (0.1 = a tenth, for dry runs).
+        #[arg(long, default_value_t = 1.0)]
+        rate_scale: f64,
+        /// Replay from this scenario time on ("90s", "5m").
+        #[arg(long, value_parser = cmd::loadtest::duration_arg)]
+        from: Option<u64>,
+        /// Replay up to this scenario time (default: its end).
+        #[arg(long, value_parser = cmd::loadtest::duration_arg)]
+        to: Option<u64>,
+        /// Keep-alive connections at most; a request finding all busy waits (schedule lag).
+        #[arg(long, default_value_t = 1000)]
+        max_connections: usize,
+        /// Per-request timeout ("30s").
+        #[arg(long, default_value = "30s", value_parser = cmd::loadtest::duration_arg)]
+        timeout: u64,
+        /// Worker threads (default: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Closed model instead: N connections sending back to back, for --duration.
+        #[arg(long, value_name = "N")]
+        closed: Option<usize>,
+        /// How long the closed model runs ("10s").
+        #[arg(long, requires = "closed", value_parser = cmd::loadtest::duration_arg)]
+        duration: Option<u64>,
+        /// Exit with status 1 when the scenario's SLO is missed.
+        #[arg(long)]
+        check_slo: bool,
+        /// No progress line, no summary table.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Stand up the scenario's fleet on loopback: emulated tasks behind a real HAProxy.
+    #[command(
+        after_help = "Example:\n  dockmaster testbed scenarios/testbed-small.toml --for 5m\n\n\
+        Every task of every service is a small HTTP server on 127.0.0.1 with the service's\n\
+        concurrency slots and queue_limit (a full queue answers 503), sleeping a service time\n\
+        drawn from its distribution. HAProxy (Debian package haproxy) routes /<service>/ to\n\
+        them with the scenario's algorithm (roundrobin, leastconn, random(1)). Prints the URL\n\
+        to load-test; stops everything it started after --for or on Ctrl-C.\n\
+        Exit status: 0; 1 if HAProxy died; 2 on bad input or without haproxy."
+    )]
+    Testbed {
+        /// Scenario file (TOML).
+        file: PathBuf,
+        /// Stop after this long ("90s", "10m"); default: until Ctrl-C.
+        #[arg(long = "for", value_name = "DURATION", value_parser = cmd::loadtest::duration_arg)]
+        run_for: Option<u64>,
+        /// Seed of the service-time streams (overrides the file's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The HAProxy program.
+        #[arg(long, default_value = "haproxy")]
+        haproxy: PathBuf,
+        /// HAProxy threads (nbthread).
+        #[arg(long, default_value_t = 1)]
+        haproxy_threads: usize,
+        /// Sleep service times on tokio's 1 ms timer (to see what it costs).
+        #[arg(long)]
+        coarse_timer: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -133,6 +220,52 @@ fn main() -> ExitCode {
             tolerance,
             check,
             quiet,
+        }),
+        Command::Loadtest {
+            file,
+            target,
+            out,
+            seed,
+            rate_scale,
+            from,
+            to,
+            max_connections,
+            timeout,
+            threads,
+            closed,
+            duration,
+            check_slo,
+            quiet,
+        } => cmd::loadtest::run(cmd::loadtest::Args {
+            file,
+            target,
+            out,
+            seed,
+            rate_scale,
+            from,
+            to,
+            max_connections,
+            timeout,
+            threads,
+            closed,
+            duration,
+            check_slo,
+            quiet,
+        }),
+        Command::Testbed {
+            file,
+            run_for,
+            seed,
+            haproxy,
+            haproxy_threads,
+            coarse_timer,
+        } => cmd::testbed::run(cmd::testbed::Args {
+            file,
+            run_for,
+            seed,
+            haproxy,
+            haproxy_threads,
+            coarse_timer,
         }),
     };
     match result {

@@ -15,7 +15,7 @@
 //! A response that completes after the end of the run is counted in the last
 //! window rather than dropped: nothing measured is lost.
 
-use crate::run::{Progress, Shared};
+use crate::run::{Progress, ProgressFn, Shared};
 use dockmaster_reports::{
     new_histogram, ns_to_us, EngineStats, ErrorKind, Recorder, Recording, RunTotals,
 };
@@ -89,7 +89,13 @@ pub(crate) struct Aggregator {
 }
 
 impl Aggregator {
-    pub fn new(shared: Arc<Shared>, recorder: Recorder, window_ns: u64, slice_ns: u64, is_open: bool) -> Aggregator {
+    pub fn new(
+        shared: Arc<Shared>,
+        recorder: Recorder,
+        window_ns: u64,
+        slice_ns: u64,
+        is_open: bool,
+    ) -> Aggregator {
         let n_windows = slice_ns.div_ceil(window_ns).max(1) as usize;
         Aggregator {
             shared,
@@ -124,7 +130,7 @@ impl Aggregator {
     pub fn run(
         mut self,
         rx: Receiver<Record>,
-        mut progress: Option<Box<dyn FnMut(&Progress) + Send>>,
+        mut progress: Option<ProgressFn>,
         progress_every: Duration,
     ) -> Measured {
         let every_ns = progress_every.as_nanos() as u64;

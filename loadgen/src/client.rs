@@ -46,9 +46,7 @@ impl Target {
             url: url.to_string(),
             detail: detail.to_string(),
         };
-        let uri: Uri = url
-            .parse()
-            .map_err(|e| bad(&format!("not a URL ({e})")))?;
+        let uri: Uri = url.parse().map_err(|e| bad(&format!("not a URL ({e})")))?;
         match uri.scheme_str() {
             Some("http") => {}
             Some("https") => {
@@ -99,7 +97,11 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    pub fn new(target: Target, paths: &[String], timeout: Duration) -> Result<Client, LoadgenError> {
+    pub fn new(
+        target: Target,
+        paths: &[String],
+        timeout: Duration,
+    ) -> Result<Client, LoadgenError> {
         let uris = paths
             .iter()
             .map(|p| {
@@ -123,7 +125,8 @@ impl Client {
     fn request(&self, service: u16) -> Request<Empty<Bytes>> {
         let mut req = Request::new(Empty::new());
         *req.uri_mut() = self.uris[service as usize].clone();
-        req.headers_mut().insert(HOST, self.target.host_header.clone());
+        req.headers_mut()
+            .insert(HOST, self.target.host_header.clone());
         req
     }
 
@@ -280,8 +283,13 @@ mod tests {
         let t = Target::parse("http://127.0.0.1:8080/shop/").unwrap();
         assert_eq!(t.base_path, "/shop");
         assert_eq!(t.addrs()[0].port(), 8080);
-        assert_eq!(Target::parse("http://127.0.0.1").unwrap().addrs()[0].port(), 80);
-        let e = Target::parse("https://example.com").unwrap_err().to_string();
+        assert_eq!(
+            Target::parse("http://127.0.0.1").unwrap().addrs()[0].port(),
+            80
+        );
+        let e = Target::parse("https://example.com")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("https is not supported"), "{e}");
         assert!(Target::parse("ftp://x").is_err());
         assert!(Target::parse("not a url").is_err());

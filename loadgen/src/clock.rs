@@ -16,7 +16,7 @@
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -81,6 +81,19 @@ struct Shared {
     heap: Mutex<Heap>,
     wake: Condvar,
     stop: AtomicBool,
+    fired: AtomicU64,
+    late_over_1ms: AtomicU64,
+    max_late_ns: AtomicU64,
+}
+
+/// How punctual a [`PreciseTimer`] has been: a wake-up far past its
+/// deadline means the machine was too busy to run the thread (the
+/// testbed's emulation was disturbed, not the model wrong).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimerStats {
+    pub fired: u64,
+    pub late_over_1ms: u64,
+    pub max_late: Duration,
 }
 
 /// A timer thread for async code that needs better than tokio's 1 ms.
@@ -102,7 +115,12 @@ struct TimerThread {
 
 impl Drop for TimerThread {
     fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::Relaxed);
+        {
+            // Under the lock: the thread checks `stop` and starts waiting
+            // without releasing it, so the wake-up cannot fall in between.
+            let _heap = self.shared.heap.lock().expect("timer heap lock");
+            self.shared.stop.store(true, Ordering::Relaxed);
+        }
         self.shared.wake.notify_all();
         if let Some(h) = self.handle.lock().expect("timer handle lock").take() {
             let _ = h.join();
@@ -119,6 +137,9 @@ impl PreciseTimer {
             }),
             wake: Condvar::new(),
             stop: AtomicBool::new(false),
+            fired: AtomicU64::new(0),
+            late_over_1ms: AtomicU64::new(0),
+            max_late_ns: AtomicU64::new(0),
         });
         let s = shared.clone();
         let handle = std::thread::Builder::new()
@@ -143,7 +164,11 @@ impl PreciseTimer {
             h.seq += 1;
             let seq = h.seq;
             h.entries.push(Entry { deadline, seq, tx });
-            if earliest.map_or(true, |e| deadline < e) {
+            let sooner = match earliest {
+                Some(e) => deadline < e,
+                None => true,
+            };
+            if sooner {
                 self.shared.wake.notify_one();
             }
         }
@@ -154,6 +179,15 @@ impl PreciseTimer {
 
     pub fn sleep(&self, d: Duration) -> impl std::future::Future<Output = ()> {
         self.sleep_until(Instant::now() + d)
+    }
+
+    pub fn stats(&self) -> TimerStats {
+        let s = &self.shared;
+        TimerStats {
+            fired: s.fired.load(Ordering::Relaxed),
+            late_over_1ms: s.late_over_1ms.load(Ordering::Relaxed),
+            max_late: Duration::from_nanos(s.max_late_ns.load(Ordering::Relaxed)),
+        }
     }
 }
 
@@ -170,6 +204,12 @@ fn timer_loop(s: &Shared) {
         let now = Instant::now();
         while h.entries.peek().is_some_and(|e| e.deadline <= now) {
             let e = h.entries.pop().expect("peeked");
+            let late = (now - e.deadline).as_nanos() as u64;
+            s.fired.fetch_add(1, Ordering::Relaxed);
+            if late > 1_000_000 {
+                s.late_over_1ms.fetch_add(1, Ordering::Relaxed);
+            }
+            s.max_late_ns.fetch_max(late, Ordering::Relaxed);
             let _ = e.tx.send(());
         }
         h = match h.entries.peek() {
@@ -206,12 +246,18 @@ mod tests {
         });
         late.sort();
         let median = late[late.len() / 2];
-        assert!(median < Duration::from_micros(400), "median lateness {median:?}");
+        assert!(
+            median < Duration::from_micros(400),
+            "median lateness {median:?}"
+        );
     }
 
     #[test]
     fn sleep_until_stops_when_asked() {
         let stop = AtomicBool::new(true);
-        assert!(!sleep_until(Instant::now() + Duration::from_secs(60), &stop));
+        assert!(!sleep_until(
+            Instant::now() + Duration::from_secs(60),
+            &stop
+        ));
     }
 }

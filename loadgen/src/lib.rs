@@ -23,9 +23,9 @@
 //! (jobs per worker, records, connections, emulated task queues). Latency is
 //! measured from the scheduled instant.
 
-pub mod clock;
 mod aggregate;
 pub mod client;
+pub mod clock;
 pub mod error;
 pub mod report;
 pub mod run;
@@ -37,4 +37,4 @@ pub use aggregate::GAUGES;
 pub use client::Target;
 pub use error::{LoadgenError, TestbedError};
 pub use report::{LoadtestReport, LOADTEST_FILE};
-pub use run::{run, Mode, Options, Outcome, Progress};
+pub use run::{run, Mode, Options, Outcome, Progress, ProgressFn};

@@ -40,7 +40,11 @@ impl Percentiles {
             p90: q(0.9),
             p99: q(0.99),
             p999: q(0.999),
-            max: if empty { None } else { r4(h.max() as f64 / 1000.0) },
+            max: if empty {
+                None
+            } else {
+                r4(h.max() as f64 / 1000.0)
+            },
         }
     }
 
@@ -209,7 +213,7 @@ impl LoadtestReport {
             stopped_early: i.stopped_at_s.is_some(),
             stopped_at_s: i.stopped_at_s.and_then(r4),
             requests: Requests {
-                expected: i.expected_requests.and_then(|x| r4(x)),
+                expected: i.expected_requests.and_then(r4),
                 sent: i.dispatched,
                 completed: i.completed,
                 ok: i.ok,

@@ -70,7 +70,7 @@ pub struct Options {
     /// requests get `drain` to finish and the recording is still written.
     pub stop: Arc<AtomicBool>,
     /// Called from the aggregator thread every `progress_every`.
-    pub progress: Option<Box<dyn FnMut(&Progress) + Send>>,
+    pub progress: Option<ProgressFn>,
     pub progress_every: Duration,
 }
 
@@ -98,6 +98,9 @@ impl Options {
         }
     }
 }
+
+/// Receives a [`Progress`] snapshot every `progress_every`.
+pub type ProgressFn = Box<dyn FnMut(&Progress) + Send>;
 
 /// A snapshot for the live progress line.
 #[derive(Clone, Copy, Debug)]
@@ -160,12 +163,9 @@ impl Shared {
 
     fn mark_stopped(&self) {
         let now = self.now_ns();
-        let _ = self.stopped_at_ns.compare_exchange(
-            u64::MAX,
-            now,
-            Ordering::AcqRel,
-            Ordering::Relaxed,
-        );
+        let _ =
+            self.stopped_at_ns
+                .compare_exchange(u64::MAX, now, Ordering::AcqRel, Ordering::Relaxed);
     }
 }
 
@@ -192,11 +192,30 @@ fn check(ok: bool, option: &'static str, value: String, detail: &str) -> Result<
 /// recording. Blocks the calling thread; starts and joins its own threads.
 pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
     let sc = &opts.scenario;
-    check(opts.max_connections >= 1, "--max-connections", opts.max_connections.to_string(), "at least 1")?;
-    check(opts.threads >= 1, "--threads", opts.threads.to_string(), "at least 1")?;
-    check(!opts.timeout.is_zero(), "--timeout", format!("{:?}", opts.timeout), "longer than 0")?;
+    check(
+        opts.max_connections >= 1,
+        "--max-connections",
+        opts.max_connections.to_string(),
+        "at least 1",
+    )?;
+    check(
+        opts.threads >= 1,
+        "--threads",
+        opts.threads.to_string(),
+        "at least 1",
+    )?;
+    check(
+        !opts.timeout.is_zero(),
+        "--timeout",
+        format!("{:?}", opts.timeout),
+        "longer than 0",
+    )?;
     let (slice_ns, threads, open) = match &opts.mode {
-        Mode::Open { rate_scale, from, to } => {
+        Mode::Open {
+            rate_scale,
+            from,
+            to,
+        } => {
             check(
                 rate_scale.is_finite() && *rate_scale > 0.0,
                 "--rate-scale",
@@ -210,13 +229,35 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
                 fmt_s(to),
                 &format!("at most the scenario's duration ({})", fmt_s(sc.duration)),
             )?;
-            check(*from < to, "--from", fmt_s(*from), &format!("before --to ({})", fmt_s(to)))?;
+            check(
+                *from < to,
+                "--from",
+                fmt_s(*from),
+                &format!("before --to ({})", fmt_s(to)),
+            )?;
             (to - from, opts.threads.min(opts.max_connections), true)
         }
-        Mode::Closed { connections, duration } => {
-            check(*connections >= 1, "--closed", connections.to_string(), "at least 1 connection")?;
-            check(!duration.is_zero(), "--duration", format!("{duration:?}"), "longer than 0")?;
-            (duration.as_nanos() as u64, opts.threads.min(*connections), false)
+        Mode::Closed {
+            connections,
+            duration,
+        } => {
+            check(
+                *connections >= 1,
+                "--closed",
+                connections.to_string(),
+                "at least 1 connection",
+            )?;
+            check(
+                !duration.is_zero(),
+                "--duration",
+                format!("{duration:?}"),
+                "longer than 0",
+            )?;
+            (
+                duration.as_nanos() as u64,
+                opts.threads.min(*connections),
+                false,
+            )
         }
     };
 
@@ -304,7 +345,12 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
     drop(rec_tx);
 
     let mut dispatch_stats = DispatchStats::default();
-    if let Mode::Open { rate_scale, from, to } = opts.mode {
+    if let Mode::Open {
+        rate_scale,
+        from,
+        to,
+    } = opts.mode
+    {
         let to = to.unwrap_or(sc.duration);
         let schedule = Schedule::new(sc, opts.seed, rate_scale, from, to);
         let sh = shared.clone();
@@ -382,14 +428,22 @@ enum WorkerJob {
     },
 }
 
-fn worker(sh: Arc<Shared>, job: WorkerJob, rec: SyncSender<Record>, drain: Duration, mix: Vec<f64>) {
+fn worker(
+    sh: Arc<Shared>,
+    job: WorkerJob,
+    rec: SyncSender<Record>,
+    drain: Duration,
+    mix: Vec<f64>,
+) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("build a tokio runtime");
     rt.block_on(async move {
         match job {
-            WorkerJob::Open { rx, connections } => open_worker(sh, rx, connections, rec, drain).await,
+            WorkerJob::Open { rx, connections } => {
+                open_worker(sh, rx, connections, rec, drain).await
+            }
             WorkerJob::Closed {
                 connections,
                 seed,
@@ -563,7 +617,11 @@ fn finish(
         recording.meta.duration_s = s;
     }
     let expected = match opts.mode {
-        Mode::Open { rate_scale, from, to } => Some(expected_requests(
+        Mode::Open {
+            rate_scale,
+            from,
+            to,
+        } => Some(expected_requests(
             &opts.scenario,
             rate_scale,
             from,

@@ -32,7 +32,13 @@ pub struct Schedule {
 impl Schedule {
     /// Arrivals of `scenario` under `seed` with the rate multiplied by
     /// `rate_scale`, restricted to `[from, to)` (scenario time, ns).
-    pub fn new(scenario: &Scenario, seed: u64, rate_scale: f64, from: Nanos, to: Nanos) -> Schedule {
+    pub fn new(
+        scenario: &Scenario,
+        seed: u64,
+        rate_scale: f64,
+        from: Nanos,
+        to: Nanos,
+    ) -> Schedule {
         Schedule {
             arrivals: Arrivals::new(scenario, seed, rate_scale),
             from,
@@ -100,12 +106,14 @@ name = "web"
 desired = 1
 cpu = 256
 memory = 256
+concurrency = 1
 service_time = { dist = "constant", value = "1ms" }
 [[services]]
 name = "api"
 desired = 1
 cpu = 256
 memory = 256
+concurrency = 1
 service_time = { dist = "constant", value = "1ms" }
 [load_balancer]
 algorithm = "round_robin"

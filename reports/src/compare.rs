@@ -597,8 +597,8 @@ impl Comparison {
             s,
             "{:<12}{:>12}{:>12}{:>10}",
             "error rate",
-            pct(o.sim.error_rate),
-            pct(o.measured.error_rate),
+            rate(o.sim.error_rate),
+            rate(o.measured.error_rate),
             signed_pp(o.error_rate_diff)
         );
         let failing: Vec<&WindowComparison> = self
@@ -673,6 +673,15 @@ fn num(x: f64) -> String {
 fn pct(x: f64) -> String {
     if x.is_finite() {
         format!("{:.1}%", x * 100.0)
+    } else {
+        "–".into()
+    }
+}
+
+/// An error rate: 3 decimals of a percent.
+fn rate(x: f64) -> String {
+    if x.is_finite() {
+        format!("{:.3}%", x * 100.0)
     } else {
         "–".into()
     }

@@ -222,7 +222,12 @@ fn story(rec: &Recording) -> Vec<String> {
         let azs = get(&["cluster", "azs"])
             .and_then(toml::Value::as_array)
             .map_or(0, Vec::len);
-        let _ = write!(fleet, "Fleet: <code>{}</code> hosts", esc(&it));
+        let whose = match rec.meta.source {
+            Source::Simulate => "Fleet",
+            // The measured fleet is whatever answers at the target.
+            Source::Loadtest => "Fleet as the scenario describes it",
+        };
+        let _ = write!(fleet, "{whose}: <code>{}</code> hosts", esc(&it));
         if azs > 0 {
             let _ = write!(
                 fleet,

@@ -38,6 +38,9 @@ pub(crate) enum Event {
     /// The earliest-finishing request of a task is done (stale if the
     /// task's service generation moved on).
     Completion { task: u32, gen: u32 },
+    /// The request in a slot of a task that never slows down (no on-CPU
+    /// share) is done: it has its own event, fixed at its start.
+    SlotDone { task: u32, slot: u32, gen: u32 },
     /// The current reporting window ends.
     WindowEnd,
     /// A one-minute CloudWatch datapoint: metrics and scaling policies.
@@ -422,6 +425,7 @@ impl<'a> Simulation<'a> {
         self.advance_integrals(now);
         match ev {
             Event::Completion { task, gen } => self.on_completion(task, gen),
+            Event::SlotDone { task, slot, gen } => self.on_slot_done(task, slot, gen),
             Event::WindowEnd => {
                 self.close_window(now);
                 progress(now.0);
@@ -553,7 +557,9 @@ impl<'a> Simulation<'a> {
         }
         if let Some(slot) = task.idle.pop() {
             self.in_system += 1;
-            self.start_service(t, slot, now);
+            if self.start_service(t, slot, now) {
+                self.schedule_completion(t);
+            }
             self.service_started(t, 1);
         } else if task.queue.len() < task.queue_limit as usize {
             task.queue.push_back(now);
@@ -581,17 +587,27 @@ impl<'a> Simulation<'a> {
     }
 
     /// Starts serving the request that arrived at `arrival` in `slot`.
+    /// Returns true when the task's next completion must be (re)scheduled:
+    /// the request finishes before every other in service.
     #[inline]
-    fn start_service(&mut self, task: u32, slot: u32, arrival: SimTime) {
+    fn start_service(&mut self, task: u32, slot: u32, arrival: SimTime) -> bool {
         let now = self.kernel.now();
         let t = &mut self.tasks[task as usize];
         let svc = &mut self.services[t.service as usize];
-        let work = svc.service_time.sample(&mut svc.work_rng) as f64;
-        t.serving.advance(now);
-        let finish = t.serving.clock + work;
+        let work = svc.service_time.sample(&mut svc.work_rng);
         let s = &mut t.slots[slot as usize];
         s.busy = true;
         s.arrival = arrival;
+        if svc.cpu_per_request == 0.0 {
+            // Never slowed by CPU contention: the completion is fixed now.
+            s.gen = s.gen.wrapping_add(1);
+            let gen = s.gen;
+            self.kernel
+                .schedule(work, Event::SlotDone { task, slot, gen });
+            return false;
+        }
+        t.serving.advance(now);
+        let finish = t.serving.clock + work as f64;
         s.finish = finish;
         let first = t
             .serving
@@ -601,9 +617,7 @@ impl<'a> Simulation<'a> {
         t.serving
             .finishing
             .push(std::cmp::Reverse((finish.to_bits(), slot)));
-        if first {
-            self.schedule_completion(task);
-        }
+        first
     }
 
     /// (Re)schedules the one completion event of a task: its earliest
@@ -626,11 +640,30 @@ impl<'a> Simulation<'a> {
         }
         t.serving.advance(now);
         let std::cmp::Reverse((_, slot)) = t.serving.finishing.pop().expect("scheduled");
+        self.finish_request(task, slot);
+        self.schedule_completion(task);
+    }
+
+    fn on_slot_done(&mut self, task: u32, slot: u32, gen: u32) {
+        let s = &self.tasks[task as usize].slots[slot as usize];
+        if !s.busy || s.gen != gen {
+            return; // cancelled
+        }
+        self.finish_request(task, slot);
+    }
+
+    /// The request in `slot` is done: record it, then serve the next in
+    /// the queue in the same slot, or leave the slot idle.
+    #[inline]
+    fn finish_request(&mut self, task: u32, slot: u32) {
+        let now = self.kernel.now();
+        let t = &mut self.tasks[task as usize];
         let s = &mut t.slots[slot as usize];
         self.recorder.record_ok(now.0 - s.arrival.0);
         self.in_system -= 1;
         if let Some(next) = t.queue.pop_front() {
-            // Same service in the same slot: the host's CPU demand is unchanged.
+            // Same service in the same slot: the host's CPU demand is
+            // unchanged. The caller schedules the task's next completion.
             self.start_service(task, slot, next);
         } else {
             s.busy = false;
@@ -643,7 +676,6 @@ impl<'a> Simulation<'a> {
                 self.stop_task(task, "drained");
             }
         }
-        self.schedule_completion(task);
     }
 
     /// Fails every request queued at or served by `task` with `kind`.
@@ -657,6 +689,7 @@ impl<'a> Simulation<'a> {
         for (i, s) in t.slots.iter_mut().enumerate() {
             if s.busy {
                 s.busy = false;
+                s.gen = s.gen.wrapping_add(1);
                 t.idle.push(i as u32);
                 busy += 1;
             }

@@ -15,69 +15,77 @@ use crate::time::{Nanos, SimTime};
 /// Sequence numbers of ordinary events carry this bit.
 const FIRST_CLASS_END: u64 = 1 << 63;
 
+#[derive(Clone, Copy)]
 struct Entry<E> {
-    at: SimTime,
-    seq: u64,
+    /// `(at << 64) | seq`: the ordering key in one comparison.
+    key: u128,
     event: E,
 }
 
 impl<E> Entry<E> {
     #[inline(always)]
-    fn before(&self, o: &Self) -> bool {
-        (self.at, self.seq) < (o.at, o.seq)
+    fn at(&self) -> SimTime {
+        SimTime((self.key >> 64) as u64)
     }
 }
 
-/// A 4-ary min-heap on `(at, seq)`: half the depth of a binary heap, and a
-/// node's children share a cache line or two; the event loop spends most of
-/// its time here.
+/// A 4-ary min-heap on the key: half the depth of a binary heap, a node's
+/// children side by side in memory, entries moved into a hole rather than
+/// swapped. The event loop spends most of its time here.
 struct Heap<E> {
     v: Vec<Entry<E>>,
 }
 
-impl<E> Heap<E> {
+impl<E: Copy> Heap<E> {
     #[inline]
     fn push(&mut self, e: Entry<E>) {
+        let mut hole = self.v.len();
         self.v.push(e);
-        let mut i = self.v.len() - 1;
-        while i > 0 {
-            let parent = (i - 1) / 4;
-            if self.v[i].before(&self.v[parent]) {
-                self.v.swap(i, parent);
-                i = parent;
+        let v = &mut self.v[..];
+        while hole > 0 {
+            let parent = (hole - 1) / 4;
+            if e.key < v[parent].key {
+                v[hole] = v[parent];
+                hole = parent;
             } else {
                 break;
             }
         }
+        v[hole] = e;
     }
 
     #[inline]
     fn pop(&mut self) -> Option<Entry<E>> {
         let last = self.v.pop()?;
-        if self.v.is_empty() {
+        let v = &mut self.v[..];
+        let n = v.len();
+        if n == 0 {
             return Some(last);
         }
-        let top = std::mem::replace(&mut self.v[0], last);
-        let n = self.v.len();
-        let mut i = 0;
+        let top = v[0];
+        let mut hole = 0;
         loop {
-            let first = 4 * i + 1;
+            let first = 4 * hole + 1;
             if first >= n {
                 break;
             }
+            let end = (first + 4).min(n);
             let mut best = first;
-            for c in first + 1..(first + 4).min(n) {
-                if self.v[c].before(&self.v[best]) {
-                    best = c;
+            let mut best_key = v[first].key;
+            for (c, e) in v[first + 1..end].iter().enumerate() {
+                if e.key < best_key {
+                    best_key = e.key;
+                    best = first + 1 + c;
                 }
             }
-            if self.v[best].before(&self.v[i]) {
-                self.v.swap(i, best);
-                i = best;
+            if best_key < last.key {
+                v[hole] = v[best];
+                hole = best;
             } else {
                 break;
             }
         }
+        v[hole] = last;
         Some(top)
     }
 
@@ -94,13 +102,13 @@ pub struct Kernel<E> {
     queue: Heap<E>,
 }
 
-impl<E> Default for Kernel<E> {
+impl<E: Copy> Default for Kernel<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> Kernel<E> {
+impl<E: Copy> Kernel<E> {
     pub fn new() -> Self {
         Kernel {
             now: SimTime::ZERO,
@@ -135,7 +143,10 @@ impl<E> Kernel<E> {
         // The top bit puts ordinary events after the "first" class.
         let seq = self.seq | FIRST_CLASS_END;
         self.seq += 1;
-        self.queue.push(Entry { at, seq, event });
+        self.queue.push(Entry {
+            key: (at.0 as u128) << 64 | seq as u128,
+            event,
+        });
     }
 
     /// Schedules `event` at `at`, before every ordinary event of that
@@ -144,7 +155,10 @@ impl<E> Kernel<E> {
         debug_assert!(at >= self.now, "event scheduled in the past");
         let seq = self.seq;
         self.seq += 1;
-        self.queue.push(Entry { at, seq, event });
+        self.queue.push(Entry {
+            key: (at.0 as u128) << 64 | seq as u128,
+            event,
+        });
     }
 
     #[inline]
@@ -156,9 +170,9 @@ impl<E> Kernel<E> {
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let e = self.queue.pop()?;
-        self.now = e.at;
+        self.now = e.at();
         self.fired += 1;
-        Some((e.at, e.event))
+        Some((self.now, e.event))
     }
 
     /// Moves the clock to `at` for work done outside the queue (an event
@@ -172,7 +186,7 @@ impl<E> Kernel<E> {
 
     /// The time of the next event, if any.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.queue.peek().map(|e| e.at)
+        self.queue.peek().map(|e| e.at())
     }
 }
 

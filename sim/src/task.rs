@@ -44,6 +44,9 @@ pub struct Slot {
     pub arrival: SimTime,
     /// The task's work clock reading at which this request is done.
     pub finish: f64,
+    /// For tasks that never slow down (no on-CPU share), the request's own
+    /// completion event carries this; bumped when the request is cancelled.
+    pub gen: u32,
 }
 
 /// The requests in service at a task, and when they finish.

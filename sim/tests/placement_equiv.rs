@@ -263,6 +263,7 @@ struct Pair {
     /// Compare every host's state after every `check_every`-th operation
     /// (decisions and rng are compared at every `place`).
     check_every: u32,
+    /// Operations since the last full comparison.
     ops: u32,
 }
 
@@ -364,7 +365,8 @@ impl Pair {
             }
         }
         self.ops += 1;
-        if self.ops % self.check_every == 0 {
+        if self.ops >= self.check_every {
+            self.ops = 0;
             self.check_state()?;
         }
         Ok(())

@@ -2,8 +2,10 @@
 //! files and chooses the exit status.
 
 pub mod compare;
+pub mod loadtest;
 pub mod report;
 pub mod simulate;
+pub mod testbed;
 pub mod validate;
 
 /// The error chain as lines, without Rust's debug dump.

@@ -3,6 +3,7 @@
 mod bad_input;
 mod cli;
 mod determinism;
+mod e2e;
 mod fleet;
 mod queueing;
 mod report;

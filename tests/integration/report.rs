@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const INSTALL_HINT: &str = "the report tests need headless Chromium. Install it with\n  \
-    sudo apt-get install -y --no-install-recommends chromium   (Debian/Ubuntu)\n\
+    sudo apt-get install -y --no-install-recommends chromium fonts-liberation   (Debian/Ubuntu)\n\
     or point DOCKMASTER_CHROMIUM at a Chromium or Chrome binary.";
 
 fn chromium() -> PathBuf {
@@ -55,9 +55,15 @@ struct Page {
     console: Vec<String>,
 }
 
+/// One browser at a time: the tests of this binary run in parallel on a
+/// small shared machine, and some of them (the end-to-end load test) time
+/// things.
+static ONE_BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs headless Chromium on `url` with a fresh profile, offline-minded
 /// flags and `extra` arguments; kills it after a minute.
 fn headless(url: &str, extra: &[&str]) -> (String, String) {
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let profile = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(chromium());
     cmd.args([
@@ -369,6 +375,43 @@ fn report_rerenders_from_files_with_events_marked() {
     let page = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(!page.contains("task placed ×"), "task churn labelled");
     assert!(page.contains("300 task placed"), "task churn counted");
+}
+
+#[test]
+fn a_load_test_recorded_elsewhere_renders_without_fleet_charts() {
+    // A load test sees only the endpoint: no gauges, no events. Made here
+    // from a simulation's files by cutting the gauge columns and relabelling
+    // the source, as another machine's loadtest would have written them.
+    let _ = chromium();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("measured");
+    simulate(&crate::util::scenario("steady.toml"), &out, &[]);
+    let csv = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    let fixed = 4 + 7 + 6 + 1; // t, counts, errors by kind, latency, in_system
+    let cut: String = csv
+        .lines()
+        .map(|l| l.split(',').take(fixed).collect::<Vec<_>>().join(",") + "\n")
+        .collect();
+    std::fs::write(out.join("timeseries.csv"), cut).unwrap();
+    let mut summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    summary["source"] = "loadtest".into();
+    summary["target"] = "http://testbed.local:8080/".into();
+    summary["hosts"]["peak"] = serde_json::Value::Null;
+    summary["tasks"]["peak"] = serde_json::Value::Null;
+    std::fs::write(out.join("summary.json"), summary.to_string()).unwrap();
+    std::fs::remove_file(out.join("events.csv")).ok();
+    std::fs::remove_dir_all(out.join("charts")).unwrap();
+    std::fs::remove_file(out.join("report.html")).unwrap();
+
+    let o = dockmaster(&["report", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let charts: Vec<&str> = expected_charts(&out).iter().map(|(n, _)| *n).collect();
+    assert_eq!(charts, vec!["latency", "throughput", "latency-cdf"]);
+    check_report("loadtest", &out, &[]);
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("Load test against http://testbed.local:8080/"));
+    assert!(page.contains("No capacity chart"));
 }
 
 #[test]

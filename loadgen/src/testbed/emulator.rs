@@ -271,7 +271,10 @@ mod tests {
         let mut ok = ok;
         ok.sort();
         assert!(ok[1] < Duration::from_millis(60), "{ok:?}");
-        assert!(ok[2] >= Duration::from_millis(100) && ok[2] < Duration::from_millis(115), "{ok:?}");
+        assert!(
+            ok[2] >= Duration::from_millis(100) && ok[2] < Duration::from_millis(115),
+            "{ok:?}"
+        );
         // Everything released: the next request is served at once.
         let s = rt.block_on(t.serve());
         assert_eq!(s, StatusCode::OK);

@@ -34,13 +34,19 @@ pub struct Backend<'a> {
 }
 
 /// The configuration text. `threads`: HAProxy's `nbthread`.
-pub fn config(frontend: SocketAddr, backends: &[Backend<'_>], algorithm: Algorithm, threads: usize) -> String {
+pub fn config(
+    frontend: SocketAddr,
+    backends: &[Backend<'_>],
+    algorithm: Algorithm,
+    threads: usize,
+) -> String {
+    let maxconn = max_connections();
     let mut c = String::new();
     let _ = write!(
         c,
         "# Written by `dockmaster testbed`: the scenario's ALB, on loopback.\n\
          global\n    \
-             maxconn 20000\n    \
+             maxconn {maxconn}\n    \
              nbthread {threads}\n\
          \n\
          defaults\n    \
@@ -85,6 +91,24 @@ pub fn config(frontend: SocketAddr, backends: &[Backend<'_>], algorithm: Algorit
         );
     }
     c
+}
+
+/// As many connections as the file-descriptor limit allows HAProxy (two
+/// descriptors per proxied connection), at most 10,000.
+fn max_connections() -> u64 {
+    let mut hard: u64 = 4096;
+    #[cfg(unix)]
+    {
+        let mut r = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes into the struct we pass and nothing else.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } == 0 {
+            hard = r.rlim_max;
+        }
+    }
+    (hard.saturating_sub(200) / 2).clamp(100, 10_000)
 }
 
 /// `haproxy -v`'s first line, or `HaproxyMissing`.
@@ -138,7 +162,9 @@ impl ChildGuard {
 
     /// `Some(status)` if the process has ended.
     pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
     }
 
     pub fn stop(&mut self) {
@@ -207,8 +233,8 @@ pub fn start(
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2);
-    let mut guard = ChildGuard::spawn(cmd)
-        .map_err(TestbedError::io(format!("start {}", program.display())))?;
+    let mut guard =
+        ChildGuard::spawn(cmd).map_err(TestbedError::io(format!("start {}", program.display())))?;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(status) = guard.try_wait() {
@@ -236,20 +262,35 @@ mod tests {
 
     #[test]
     fn the_config_routes_by_path_and_balances_as_the_scenario_says() {
-        let a: Vec<SocketAddr> = vec!["127.0.0.1:4001".parse().unwrap(), "127.0.0.1:4002".parse().unwrap()];
+        let a: Vec<SocketAddr> = vec![
+            "127.0.0.1:4001".parse().unwrap(),
+            "127.0.0.1:4002".parse().unwrap(),
+        ];
         let b: Vec<SocketAddr> = vec!["127.0.0.1:4003".parse().unwrap()];
         let c = config(
             "127.0.0.1:8080".parse().unwrap(),
             &[
-                Backend { service: "web", servers: &a },
-                Backend { service: "api", servers: &b },
+                Backend {
+                    service: "web",
+                    servers: &a,
+                },
+                Backend {
+                    service: "api",
+                    servers: &b,
+                },
             ],
             Algorithm::LeastOutstandingRequests,
             1,
         );
         assert!(c.contains("bind 127.0.0.1:8080"), "{c}");
-        assert!(c.contains("use_backend svc0 if { path /web } || { path_beg /web/ }"), "{c}");
-        assert!(c.contains("use_backend svc1 if { path /api } || { path_beg /api/ }"), "{c}");
+        assert!(
+            c.contains("use_backend svc0 if { path /web } || { path_beg /web/ }"),
+            "{c}"
+        );
+        assert!(
+            c.contains("use_backend svc1 if { path /api } || { path_beg /api/ }"),
+            "{c}"
+        );
         assert!(c.contains("balance leastconn"), "{c}");
         assert!(c.contains("server task1 127.0.0.1:4002"), "{c}");
         assert_eq!(balance(Algorithm::RoundRobin), "roundrobin");

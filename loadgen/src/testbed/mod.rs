@@ -21,7 +21,7 @@
 pub mod emulator;
 pub mod haproxy;
 
-use crate::clock::PreciseTimer;
+use crate::clock::{PreciseTimer, TimerStats};
 use crate::error::TestbedError;
 use dockmaster_sim::dist::Sampler;
 use dockmaster_sim::rng::stream;
@@ -85,14 +85,15 @@ pub struct Testbed {
     // Field order is drop order: HAProxy first, then the tasks.
     haproxy: haproxy::ChildGuard,
     runtime: Option<tokio::runtime::Runtime>,
-    _timer: Option<PreciseTimer>,
+    timer: Option<PreciseTimer>,
 }
 
 /// A free loopback port: bind port 0, read it, release it. HAProxy needs a
 /// concrete port in its configuration; the window for a clash is tiny.
 fn free_port() -> Result<SocketAddr, TestbedError> {
     let l = StdListener::bind("127.0.0.1:0").map_err(TestbedError::io("bind 127.0.0.1:0"))?;
-    l.local_addr().map_err(TestbedError::io("read a bound address"))
+    l.local_addr()
+        .map_err(TestbedError::io("read a bound address"))
 }
 
 impl Testbed {
@@ -102,7 +103,9 @@ impl Testbed {
     pub fn start(scenario: &Scenario, opts: &TestbedOptions) -> Result<Testbed, TestbedError> {
         let haproxy_version = haproxy::version(&opts.haproxy)?;
         if scenario.services.iter().all(|s| s.desired == 0) {
-            return Err(TestbedError::Unsupported("no service has a task to emulate".into()));
+            return Err(TestbedError::Unsupported(
+                "no service has a task to emulate".into(),
+            ));
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(opts.threads.max(1))
@@ -121,11 +124,14 @@ impl Testbed {
             ));
             let mut service_addrs = Vec::new();
             for i in 0..s.desired {
-                let std_l = StdListener::bind("127.0.0.1:0").map_err(TestbedError::io("bind 127.0.0.1:0"))?;
+                let std_l = StdListener::bind("127.0.0.1:0")
+                    .map_err(TestbedError::io("bind 127.0.0.1:0"))?;
                 std_l
                     .set_nonblocking(true)
                     .map_err(TestbedError::io("set a socket non-blocking"))?;
-                let addr = std_l.local_addr().map_err(TestbedError::io("read a bound address"))?;
+                let addr = std_l
+                    .local_addr()
+                    .map_err(TestbedError::io("read a bound address"))?;
                 let task = Arc::new(EmulatedTask::new(
                     s.concurrency,
                     s.queue_limit,
@@ -179,7 +185,12 @@ impl Testbed {
             path: config_path.clone(),
             source,
         })?;
-        let guard = haproxy::start(&opts.haproxy, &config_path, &dir.join("haproxy.log"), frontend)?;
+        let guard = haproxy::start(
+            &opts.haproxy,
+            &config_path,
+            &dir.join("haproxy.log"),
+            frontend,
+        )?;
 
         Ok(Testbed {
             url: format!("http://{frontend}"),
@@ -191,7 +202,7 @@ impl Testbed {
             dir,
             haproxy: guard,
             runtime: Some(runtime),
-            _timer: timer,
+            timer,
         })
     }
 
@@ -229,6 +240,12 @@ impl Testbed {
     /// What the scenario asks for that the testbed does not do.
     pub fn notes(&self) -> &[String] {
         &self.notes
+    }
+
+    /// How punctual the emulated service times were (`None` with
+    /// `coarse_timer`).
+    pub fn timer_stats(&self) -> Option<TimerStats> {
+        self.timer.as_ref().map(PreciseTimer::stats)
     }
 
     /// Is HAProxy still running?

@@ -2,7 +2,7 @@
 //! percentile, with the x axis at `−log10(1 − q)` so that 90 %, 99 %,
 //! 99.9 %, ... are evenly spaced and the tail gets the room.
 
-use super::plot::{Axis, Bars, Figure, Line, Panel};
+use super::plot::{nice_floor, nice_step, Axis, Bars, Figure, Line, Panel};
 use super::timeline::{slo_rules, BLUE, DARK};
 use crate::recording::Recording;
 use hdrhistogram::Histogram;
@@ -64,13 +64,45 @@ pub(crate) fn cdf_points(h: &Histogram<u64>, u_max: f64) -> Vec<(f64, f64)> {
     pts
 }
 
-/// A log y axis when the maximum is more than 10 times the median (else
-/// the tail squashes the body against the axis), linear otherwise.
-pub(crate) fn latency_axis(p50: f64, max: f64) -> Axis {
+/// The y axis of a distribution chart of `hists`: log when the maximum is
+/// more than 10 times the median (else the tail squashes the body against
+/// the axis), linear from 0 otherwise. A log axis starts at the 1st
+/// percentile (rounded down to 1-2-5), not at the minimum, which can sit
+/// decades below everything else: [`clamp_to`] lays the lowest 1% (a few
+/// pixels at the left edge) on the bottom of the axis. `keep` are values
+/// that must stay on the axis (SLO targets).
+pub(crate) fn latency_axis(hists: &[&Histogram<u64>], keep: &[f64]) -> Axis {
+    let ms = |v: u64| v as f64 / 1000.0;
+    let filled: Vec<&&Histogram<u64>> = hists.iter().filter(|h| !h.is_empty()).collect();
+    let p50 = filled
+        .iter()
+        .map(|h| ms(h.value_at_quantile(0.5)))
+        .fold(0.0, f64::max);
+    let max = filled.iter().map(|h| ms(h.max())).fold(0.0, f64::max);
     if p50 > 0.0 && max / p50 > 10.0 {
-        Axis::log("latency (ms, log scale)")
+        let p1 = filled
+            .iter()
+            .map(|h| ms(h.value_at_quantile(0.01)))
+            .fold(f64::INFINITY, f64::min)
+            .max(0.001);
+        let lo = keep.iter().copied().fold(p1, f64::min);
+        let hi = keep.iter().copied().fold(max, f64::max);
+        let (mut lo, hi) = (nice_floor(lo), nice_step(hi * 1.15));
+        if hi / lo > 1e3 {
+            // Only powers of ten are ticked then: start on one.
+            lo = 10f64.powf(lo.log10().floor());
+        }
+        Axis::log("latency (ms, log scale)").range(lo, hi)
     } else {
         Axis::linear("latency (ms)")
+    }
+}
+
+/// Points with y below the axis's lower bound moved onto it.
+pub(crate) fn clamp_to(axis: &Axis, points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    match axis.range {
+        Some((lo, _)) if axis.log => points.into_iter().map(|(x, y)| (x, y.max(lo))).collect(),
+        _ => points,
     }
 }
 
@@ -84,12 +116,14 @@ pub(crate) fn latency_cdf(rec: &Recording, subtitle: &str) -> Option<(Figure, St
     if rec.total.is_empty() {
         return None;
     }
-    let lat = rec.latency();
     let u_max = tail_max(rec.total.len());
-    let mut p = Panel::new(latency_axis(lat.p50_ms, lat.max_ms), 380);
-    p.lines
-        .push(Line::new("whole run", BLUE, cdf_points(&rec.total, u_max)).width(3));
-    p.rules = slo_rules(rec);
+    let rules = slo_rules(rec);
+    let targets: Vec<f64> = rules.iter().map(|r| r.y).collect();
+    let axis = latency_axis(&[&rec.total], &targets);
+    let points = clamp_to(&axis, cdf_points(&rec.total, u_max));
+    let mut p = Panel::new(axis, 380);
+    p.lines.push(Line::new("whole run", BLUE, points).width(3));
+    p.rules = rules;
     if let Some(r) = &rec.replications {
         let l = &r.latency_ms;
         let bars: Vec<(f64, f64, f64)> =

@@ -7,7 +7,7 @@
 //! | compare-cdf | both latency distributions of the steady windows |
 //! | compare-error | per-window relative error of p50/p90/p99 against ±tolerance |
 
-use super::distribution::{cdf_points, latency_axis, percentile_axis, tail_max};
+use super::distribution::{cdf_points, clamp_to, latency_axis, percentile_axis, tail_max};
 use super::plot::{group_thousands, Axis, Band, Figure, Line, Panel, Rule};
 use super::timeline::{
     source_word, time_unit, BLUE, DARK, GREEN, ORANGE, SKY, SLO_RED, VERMILLION,
@@ -130,9 +130,12 @@ fn cdf(c: &Comparison) -> Option<(Figure, String)> {
         (a, b) => a.min(b),
     };
     let u_max = tail_max(n);
-    let p50 = m.value_at_quantile(0.5).max(s.value_at_quantile(0.5)) as f64 / 1000.0;
-    let max = m.max().max(s.max()) as f64 / 1000.0;
-    let mut p = Panel::new(latency_axis(p50, max), 380);
+    let axis = latency_axis(&[s, m], &[]);
+    let (sim_pts, meas_pts) = (
+        clamp_to(&axis, cdf_points(s, u_max)),
+        clamp_to(&axis, cdf_points(m, u_max)),
+    );
+    let mut p = Panel::new(axis, 380);
     p.lines = vec![
         Line::new(
             format!(
@@ -140,13 +143,13 @@ fn cdf(c: &Comparison) -> Option<(Figure, String)> {
                 group_thousands(&m.len().to_string())
             ),
             BLUE,
-            cdf_points(m, u_max),
+            meas_pts,
         )
         .width(3),
         Line::new(
             format!("sim ({} responses)", group_thousands(&s.len().to_string())),
             VERMILLION,
-            cdf_points(s, u_max),
+            sim_pts,
         ),
     ];
     let fig = Figure {

@@ -305,6 +305,32 @@ fn linear_ticks(lo: f64, hi: f64, target: usize, integer: bool) -> (Vec<f64>, f6
     (ticks, step)
 }
 
+/// Ticks for a fixed range: among the 1-2-5 steps giving 4 to 16
+/// intervals, one that lands on `hi` with a count nearest `target`;
+/// plain [`linear_ticks`] when none does.
+fn fitting_ticks(lo: f64, hi: f64, target: usize, integer: bool) -> (Vec<f64>, f64) {
+    let span = hi - lo;
+    if span > 0.0 && lo == 0.0 {
+        let base = nice_step(span / 16.0);
+        let fits = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0]
+            .iter()
+            .map(|m| nice_step(base * m))
+            .filter(|&step| !integer || step >= 1.0)
+            .filter(|&step| {
+                let n = span / step;
+                (4.0..=16.0 + 1e-9).contains(&n) && (n - n.round()).abs() < 1e-9
+            })
+            .min_by(|a, b| {
+                let d = |s: f64| ((span / s) - target as f64).abs();
+                d(*a).total_cmp(&d(*b))
+            });
+        if let Some(step) = fits {
+            return linear_ticks(lo, hi, (span / step).round() as usize, integer);
+        }
+    }
+    linear_ticks(lo, hi, target, integer)
+}
+
 /// 1-2-5 ticks per decade (only powers of ten over more than 3 decades).
 fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let d0 = lo.log10().floor() as i32;
@@ -327,7 +353,7 @@ fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
 }
 
 /// The largest 1-2-5 value ≤ x, the smallest ≥ x (x > 0).
-fn nice_floor(x: f64) -> f64 {
+pub(crate) fn nice_floor(x: f64) -> f64 {
     let p = 10f64.powf(x.log10().floor());
     for m in [5.0, 2.0, 1.0] {
         if m * p <= x * (1.0 + 1e-9) {
@@ -397,6 +423,8 @@ fn resolve(axis: &Axis, data: &[f64], target: usize) -> Scale {
     } else {
         let (ticks, step) = match &axis.ticks {
             Some(t) => (t.clone(), 0.0),
+            // A fixed range (a run's duration) reads best ending on a tick.
+            None if axis.range.is_some() => fitting_ticks(lo, hi, target, axis.integer),
             None => linear_ticks(lo, hi, target, axis.integer),
         };
         // Let the axis end on a tick when the data leaves room for it.
@@ -552,7 +580,7 @@ fn runs(points: &[(f64, f64)], to_y: impl Fn(f64) -> f64) -> Vec<Vec<(f64, f64)>
     out
 }
 
-/// Legend layout: rows of (label, swatch, x offset).
+/// Legend layout: the items of each row, wrapped at `width` px.
 fn legend_rows(items: &[(String, Swatch)], width: i32) -> Vec<Vec<usize>> {
     let mut rows: Vec<Vec<usize>> = Vec::new();
     let mut used = 0;
@@ -759,7 +787,8 @@ fn draw_panel(
     }
 
     let (px, py) = chart.plotting_area().get_pixel_range();
-    let root = area;
+    // Text and error bars are drawn on the panel's area in pixels: plot
+    // coordinates → absolute pixels (`abs`) → relative to the area (`rel`).
     let abs = |chart: &Chart<'_, '_>, x: f64, y: f64| chart.backend_coord(&(x, y));
     let (ax, ay) = area.get_base_pixel();
     let rel = |(x, y): (i32, i32)| (x - ax, y - ay);
@@ -777,7 +806,7 @@ fn draw_panel(
         ))?;
         let (_, py_rule) = rel(abs(&chart, x1, y));
         let (pxr, _) = rel((px.end, 0));
-        root.draw(&Text::new(
+        area.draw(&Text::new(
             r.label.clone(),
             (pxr - 4, py_rule - 3),
             text_style(MARKER_LABEL_SIZE, r.color).pos(Pos::new(HPos::Right, VPos::Bottom)),
@@ -792,16 +821,16 @@ fn draw_panel(
             let (bx, blo) = rel(abs(&chart, tx(x), ty(lo)));
             let (_, bhi) = rel(abs(&chart, tx(x), ty(hi)));
             let style = b.color.stroke_width(2);
-            root.draw(&PathElement::new(vec![(bx, blo), (bx, bhi)], style))?;
-            root.draw(&PathElement::new(vec![(bx - 6, blo), (bx + 6, blo)], style))?;
-            root.draw(&PathElement::new(vec![(bx - 6, bhi), (bx + 6, bhi)], style))?;
+            area.draw(&PathElement::new(vec![(bx, blo), (bx, bhi)], style))?;
+            area.draw(&PathElement::new(vec![(bx - 6, blo), (bx + 6, blo)], style))?;
+            area.draw(&PathElement::new(vec![(bx - 6, bhi), (bx + 6, bhi)], style))?;
         }
     }
 
     if let Some(note) = &panel.note {
         let (l, t) = rel((px.start, py.start));
         let (r, _) = rel((px.end, 0));
-        root.draw(&Text::new(
+        area.draw(&Text::new(
             note.clone(),
             ((l + r) / 2, t + 10),
             text_style(LEGEND_SIZE, INK_SOFT).pos(Pos::new(HPos::Center, VPos::Top)),
@@ -939,7 +968,6 @@ fn draw_legend(area: &Area<'_>, items: &[(String, Swatch)], rows: &[Vec<usize>])
                 text_style(LEGEND_SIZE, INK).pos(Pos::new(HPos::Left, VPos::Center)),
             ))?;
             x += item_width(label);
-            let _ = x;
         }
     }
     Ok(())
@@ -970,6 +998,22 @@ mod tests {
         let (t, step) = linear_ticks(0.0, 3.0, 8, true);
         assert_eq!(step, 1.0);
         assert_eq!(t, vec![0.0, 1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn fixed_ranges_end_on_a_tick() {
+        for (hi, step) in [
+            (15.0, 1.0),
+            (40.0, 5.0),
+            (90.0, 10.0),
+            (120.0, 10.0),
+            (10.0, 1.0),
+        ] {
+            let (t, s) = fitting_ticks(0.0, hi, 12, false);
+            assert_eq!((s, t.last().copied()), (step, Some(hi)), "range 0..{hi}");
+        }
+        // 0..13 has no 1-2-5 step ending on 13 with 4 to 16 intervals.
+        assert_eq!(fitting_ticks(0.0, 13.0, 12, false).1, 1.0);
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub(crate) const PURPLE: Rgb = RGBColor(204, 121, 167);
 pub(crate) const GREY: Rgb = RGBColor(140, 140, 140);
 pub(crate) const DARK: Rgb = RGBColor(60, 60, 60);
 pub(crate) const DARK_GREEN: Rgb = RGBColor(0, 95, 70);
+/// Tasks pending: told apart from hosts pending (orange) in the legend.
+pub(crate) const AMBER: Rgb = RGBColor(170, 110, 0);
 /// SLO targets: a red no data series uses.
 pub(crate) const SLO_RED: Rgb = RGBColor(192, 30, 45);
 
@@ -335,7 +337,7 @@ pub(crate) fn capacity(ctx: &Context<'_>) -> Option<(Figure, String)> {
         }
     }
     if let Some(s) = ctx.gauge("tasks_pending") {
-        tasks.lines.push(Line::new("tasks pending", ORANGE, s));
+        tasks.lines.push(Line::new("tasks pending", AMBER, s));
     }
     if let Some(s) = ctx.gauge("tasks_draining") {
         tasks.lines.push(Line::new("tasks draining", PURPLE, s));

@@ -3,8 +3,9 @@
 //! [`Indexed`] answers every `place` exactly as [`Oracle`](super::oracle)
 //! does (same host, same draws from the rng, same `None`), but finds the
 //! answer in ordered indexes instead of scanning every host. It is the
-//! engine the simulator uses; the oracle stays as its specification and is
-//! checked against it by `sim/tests/placement_equiv.rs`.
+//! engine for the simulator's hot path (scale-out, AZ failover, redeploys);
+//! the oracle stays as its specification, and `sim/tests/placement_equiv.rs`
+//! checks the two against each other. `benches/placement.rs` measures both.
 //!
 //! ```text
 //!  task ──► plan (cached per task shape)
@@ -55,8 +56,8 @@
 //!
 //! | structure | what | update |
 //! |---|---|---|
-//! | host table | free cpu/memory, accepting, tasks per group, attribute values (interned), class mask | O(1) |
-//! | classes (≤ [`MAX_CLASSES`]) | (cpu, memory, distinctInstance group, memberOf list) of the tasks seen | mask: O(classes) per host change |
+//! | host table | free cpu/memory, accepting, tasks per group, attribute values (interned), class masks | O(1) |
+//! | classes (≤ [`MAX_CLASSES`]) | (cpu, memory, distinctInstance group, memberOf list) of the tasks seen; memberOf is evaluated once per host and class, distinctInstance kept as per-host "blocked" bits | mask: O(classes) compares per host change |
 //! | schemes | cells by values of a set of attributes (∅, {AZ}, …) | O(1) |
 //! | families | a treap per cell ordered by `(host values…, id)`, OR of masks | O(log n) per host whose key or mask changed |
 //! | Fenwick sets | per (scheme, class, cell), for `random` | O(log n) per mask bit flip |
@@ -68,6 +69,11 @@
 //! host (one or two in practice); `release`, `add_host`, `remove_host` and
 //! `set_accepting` cost the same update. Every walk is O(tree depth),
 //! expected O(log n).
+//!
+//! Memory: a family holds one 64-byte node per host; there is one family
+//! per (scheme, order) in use, plus one per group for chains with
+//! `spread(instanceId)` (its order reads the group's task counts). 20
+//! services on spread AZ → spread instanceId over 50,000 hosts: ≈ 64 MB.
 //!
 //! # Fast paths and fallbacks
 //!
@@ -81,8 +87,8 @@
 //! * `random` after `binpack` / `spread(instanceId)`: O(ties · log n).
 //! * More than [`MAX_CLASSES`] distinct task shapes (size × distinctInstance
 //!   group × memberOf list): tasks of the extra shapes are placed by a plain
-//!   scan with the oracle's rules, O(n). Stated, never silent about results:
-//!   the decision is the same either way.
+//!   scan with the oracle's rules, O(n); the decision is the same either
+//!   way, and [`Indexed::stats`] counts the plans that fell back.
 
 mod fenwick;
 mod treap;
@@ -135,6 +141,8 @@ struct Host {
     tasks: Vec<(u32, u32)>,
     /// Bit `j`: class `j`'s memberOf expressions hold for this host.
     member_mask: Mask,
+    /// Bit `j`: class `j` is distinctInstance for a group with a task here.
+    blocked: Mask,
     /// Bit `j`: the host may take a task of class `j` now.
     mask: Mask,
 }
@@ -305,6 +313,9 @@ struct Plan {
     extra_draws: usize,
 }
 
+/// A task shape's strategies and constraints, and its plan's index.
+type CachedPlan = (Vec<PlacementStrategy>, Vec<PlacementConstraint>, usize);
+
 /// Longest full key: three host values, three attributes, the id.
 const KEY_LEN: usize = 7;
 type FullKey = [u32; KEY_LEN];
@@ -319,6 +330,10 @@ pub struct Indexed {
     /// Interned attribute values, per attribute.
     value_ids: [BTreeMap<String, u16>; 3],
     classes: Vec<Class>,
+    /// (cpu, memory) of every class, for the mask loop.
+    sizes: Vec<(u32, u32)>,
+    /// Per group, the distinctInstance classes of that group.
+    distinct_classes: BTreeMap<u32, Mask>,
     schemes: Vec<Scheme>,
     families: Vec<Family>,
     fenwicks: Vec<FenwickSet>,
@@ -327,8 +342,7 @@ pub struct Indexed {
     groups: BTreeMap<u32, GroupCounts>,
     plans: Vec<Plan>,
     /// (group, cpu, memory) → (strategies, constraints, plan).
-    plan_cache:
-        BTreeMap<(u32, u32, u32), Vec<(Vec<PlacementStrategy>, Vec<PlacementConstraint>, usize)>>,
+    plan_cache: BTreeMap<(u32, u32, u32), Vec<CachedPlan>>,
 }
 
 /// Sizes of the engine's lazily built structures, for reports and benches.
@@ -398,20 +412,15 @@ impl Indexed {
     }
 
     /// The classes a host may take a task of now.
-    fn mask_of(classes: &[Class], host: &Host) -> Mask {
+    fn mask_of(sizes: &[(u32, u32)], host: &Host) -> Mask {
         if !host.accepting {
             return 0;
         }
         let mut m: Mask = 0;
-        for (j, c) in classes.iter().enumerate() {
-            if host.free_cpu >= c.cpu
-                && host.free_memory >= c.memory
-                && c.distinct.map_or(true, |g| host.tasks_of(g) == 0)
-            {
-                m |= 1 << j;
-            }
+        for (j, &(cpu, memory)) in sizes.iter().enumerate() {
+            m |= Mask::from(host.free_cpu >= cpu && host.free_memory >= memory) << j;
         }
-        m & host.member_mask
+        m & host.member_mask & !host.blocked
     }
 
     // ------------------------------------------------------------ building
@@ -436,14 +445,22 @@ impl Indexed {
             return None;
         }
         let j = self.classes.len();
+        let bit: Mask = 1 << j;
         for h in self.hosts.iter_mut().flatten() {
             if class.member(&h.spec) {
-                h.member_mask |= 1 << j;
+                h.member_mask |= bit;
+            }
+            if class.distinct.is_some_and(|g| h.tasks_of(g) > 0) {
+                h.blocked |= bit;
             }
         }
+        if let Some(g) = class.distinct {
+            *self.distinct_classes.entry(g).or_default() |= bit;
+        }
+        self.sizes.push((class.cpu, class.memory));
         self.classes.push(class);
         for h in self.hosts.iter_mut().flatten() {
-            h.mask = Self::mask_of(&self.classes, h);
+            h.mask = Self::mask_of(&self.sizes, h);
         }
         // No family or Fenwick set carries the new bit yet.
         Some(j)
@@ -825,7 +842,7 @@ impl Indexed {
             return;
         };
         let old = host.mask;
-        host.mask = Self::mask_of(&self.classes, host);
+        host.mask = Self::mask_of(&self.sizes, host);
         let host = self.hosts[i].as_ref().expect("registered");
         let new = host.mask;
         let flipped = old ^ new;
@@ -883,10 +900,11 @@ impl Placement for Indexed {
             accepting: true,
             tasks: Vec::new(),
             member_mask,
+            blocked: 0,
             mask: 0,
             spec,
         };
-        host.mask = Self::mask_of(&self.classes, &host);
+        host.mask = Self::mask_of(&self.sizes, &host);
         // Cells, creating new ones in the families and Fenwick sets.
         for (s, scheme) in self.schemes.iter_mut().enumerate() {
             let before = scheme.cells.len();
@@ -968,6 +986,9 @@ impl Placement for Indexed {
         h.free_cpu -= task.cpu;
         h.free_memory -= task.memory;
         h.add_task(task.group);
+        if h.tasks_of(task.group) == 1 {
+            h.blocked |= self.distinct_classes.get(&task.group).copied().unwrap_or(0);
+        }
         let values = h.values;
         self.count_group(task.group, values, 1, true);
         self.resync(chosen, Some(task.group));
@@ -989,6 +1010,7 @@ impl Placement for Indexed {
         let Ok(k) = found else { return };
         if h.tasks[k].1 == 1 {
             h.tasks.remove(k);
+            h.blocked &= !self.distinct_classes.get(&task.group).copied().unwrap_or(0);
         } else {
             h.tasks[k].1 -= 1;
         }

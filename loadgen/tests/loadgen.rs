@@ -1,0 +1,326 @@
+//! The load generator against small loopback servers that misbehave on
+//! purpose: errors by kind, a stop in the middle, a target too slow for the
+//! schedule (no coordinated omission), the closed model. Each test is
+//! bounded to a few seconds.
+
+use bytes::Bytes;
+use dockmaster_loadgen::{run, Mode, Options};
+use dockmaster_reports::ErrorKind;
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncReadExt;
+
+/// One service `web`, `rps` uniform arrivals for `secs`, 1 s windows.
+fn scenario(rps: u32, secs: u32) -> dockmaster_sim::Scenario {
+    let text = format!(
+        r#"
+name = "loadgen-test"
+duration = "{secs}s"
+seed = 5
+window = "1s"
+[cluster]
+instance_type = "m5.large"
+azs = ["a"]
+[cluster.asg]
+min = 1
+max = 1
+desired = 1
+[[services]]
+name = "web"
+desired = 1
+cpu = 256
+memory = 256
+concurrency = 1
+service_time = {{ dist = "constant", value = "1ms" }}
+[load_balancer]
+algorithm = "round_robin"
+[traffic]
+arrivals = "uniform"
+profile = [ {{ at = "0s", rps = {rps} }} ]
+"#
+    );
+    dockmaster_sim::scenario::parse(&text, std::path::Path::new(".")).expect("test scenario")
+}
+
+#[derive(Clone, Copy)]
+enum Behaviour {
+    Status(u16),
+    Sleep(Duration),
+    /// Accept, read, never answer.
+    Hang,
+    /// Accept, read the request, close.
+    Close,
+}
+
+/// A loopback server; it stops when the guard is dropped.
+struct Server {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.stop.take().map(|s| s.send(()));
+        let _ = self.thread.take().map(|t| t.join());
+    }
+}
+
+fn serve(b: Behaviour) -> Server {
+    let std_l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    std_l.set_nonblocking(true).unwrap();
+    let addr = std_l.local_addr().unwrap();
+    let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::from_std(std_l).unwrap();
+            loop {
+                let (mut s, _) = tokio::select! {
+                    _ = &mut rx => return,
+                    r = l.accept() => r.unwrap(),
+                };
+                tokio::spawn(async move {
+                    match b {
+                        Behaviour::Hang => {
+                            let mut buf = [0u8; 1024];
+                            while let Ok(n) = s.read(&mut buf).await {
+                                if n == 0 {
+                                    break;
+                                }
+                            }
+                        }
+                        Behaviour::Close => {
+                            let mut buf = [0u8; 1024];
+                            let _ = s.read(&mut buf).await;
+                            drop(s);
+                        }
+                        Behaviour::Status(code) => {
+                            let svc = service_fn(move |_req| async move {
+                                let mut r =
+                                    hyper::Response::new(Full::new(Bytes::from_static(b"x")));
+                                *r.status_mut() = hyper::StatusCode::from_u16(code).unwrap();
+                                Ok::<_, Infallible>(r)
+                            });
+                            let _ = hyper::server::conn::http1::Builder::new()
+                                .serve_connection(TokioIo::new(s), svc)
+                                .await;
+                        }
+                        Behaviour::Sleep(d) => {
+                            let svc = service_fn(move |_req| async move {
+                                tokio::time::sleep(d).await;
+                                Ok::<_, Infallible>(hyper::Response::new(Full::new(
+                                    Bytes::from_static(b"ok"),
+                                )))
+                            });
+                            let _ = hyper::server::conn::http1::Builder::new()
+                                .serve_connection(TokioIo::new(s), svc)
+                                .await;
+                        }
+                    }
+                });
+            }
+        });
+    });
+    Server {
+        addr,
+        stop: Some(tx),
+        thread: Some(thread),
+    }
+}
+
+fn opts(sc: dockmaster_sim::Scenario, addr: SocketAddr) -> Options {
+    let mut o = Options::new(sc, format!("http://{addr}"));
+    o.timeout = Duration::from_millis(300);
+    o.threads = 2;
+    o
+}
+
+fn errors(o: &dockmaster_loadgen::Outcome, k: ErrorKind) -> u64 {
+    o.recording.errors_by_kind[&k]
+}
+
+#[test]
+fn every_failure_has_its_kind() {
+    // Nothing listens on a port we bound and released.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    // Uniform arrivals at k/40 s for k = 1..39: 39 requests in [0, 1 s).
+    let o = run(opts(scenario(40, 1), closed)).unwrap();
+    assert_eq!(o.recording.offered, 39);
+    assert_eq!(
+        errors(&o, ErrorKind::Connect),
+        39,
+        "{:?}",
+        o.recording.errors_by_kind
+    );
+
+    let s = serve(Behaviour::Hang);
+    let o = run(opts(scenario(20, 1), s.addr)).unwrap();
+    assert_eq!(
+        errors(&o, ErrorKind::Timeout),
+        19,
+        "{:?}",
+        o.recording.errors_by_kind
+    );
+
+    let s = serve(Behaviour::Close);
+    let o = run(opts(scenario(20, 1), s.addr)).unwrap();
+    assert_eq!(
+        errors(&o, ErrorKind::Reset),
+        19,
+        "{:?}",
+        o.recording.errors_by_kind
+    );
+
+    for (code, kind) in [
+        (503, ErrorKind::Http503),
+        (502, ErrorKind::Http502),
+        (504, ErrorKind::Http504),
+        (404, ErrorKind::HttpOther),
+    ] {
+        let s = serve(Behaviour::Status(code));
+        let o = run(opts(scenario(20, 1), s.addr)).unwrap();
+        assert_eq!(
+            errors(&o, kind),
+            19,
+            "{code}: {:?}",
+            o.recording.errors_by_kind
+        );
+        assert_eq!(o.recording.ok, 0);
+    }
+    let s = serve(Behaviour::Status(200));
+    let o = run(opts(scenario(20, 1), s.addr)).unwrap();
+    assert_eq!((o.recording.ok, o.recording.errors()), (19, 0));
+}
+
+#[test]
+fn a_stop_ends_sending_and_keeps_what_was_measured() {
+    let s = serve(Behaviour::Sleep(Duration::from_millis(5)));
+    let o = opts(scenario(100, 30), s.addr);
+    let stop = o.stop.clone();
+    let started = Instant::now();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1_500));
+        stop.store(true, Ordering::Relaxed);
+    });
+    let out = run(o).unwrap();
+    stopper.join().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    let r = &out.report;
+    assert!(r.stopped_early);
+    let at = r.stopped_at_s.unwrap();
+    assert!((1.3..2.0).contains(&at), "stopped at {at}");
+    let rec = &out.recording;
+    assert!((rec.meta.duration_s - at).abs() < 1e-3);
+    assert_eq!(rec.windows.len(), 2, "windows up to the stop only");
+    // Everything sent was answered within the drain period and recorded.
+    assert!(
+        rec.offered >= 130 && rec.offered <= 200,
+        "offered {}",
+        rec.offered
+    );
+    assert_eq!(rec.ok, rec.offered);
+    assert!(
+        rec.notes.iter().any(|n| n.contains("stopped early")),
+        "{:?}",
+        rec.notes
+    );
+}
+
+/// One connection, 50 ms per answer, a request every 10 ms: the target
+/// serves 20/s of the 100/s scheduled. Requests wait for the connection;
+/// latency counts from their scheduled instant, so it grows by ~40 ms per
+/// request sent — a closed-loop tool would report ~50 ms throughout.
+#[test]
+fn a_slow_target_cannot_hide_behind_the_generator() {
+    let s = serve(Behaviour::Sleep(Duration::from_millis(50)));
+    let mut o = opts(scenario(100, 1), s.addr);
+    o.max_connections = 1;
+    o.threads = 1;
+    o.timeout = Duration::from_secs(10);
+    let out = run(o).unwrap();
+    let r = &out.report;
+    let lat = out.recording.latency();
+    assert_eq!(out.recording.ok, 99);
+    let send_p99 = r.send_latency_ms.p99.unwrap();
+    assert!(send_p99 < 80.0, "send-time p99 {send_p99}");
+    // The last request is scheduled at 0.99 s and sent after the 98 before
+    // it took 50 ms each: ~4.9 s − 0.99 s ≈ 3.9 s late.
+    assert!(lat.max_ms > 3_500.0, "max latency {}", lat.max_ms);
+    assert!(lat.p50_ms > 1_000.0, "p50 {}", lat.p50_ms);
+    let lag = r.schedule_lag_ms.as_ref().unwrap();
+    assert!(lag.p99.unwrap() > 3_000.0, "lag {lag:?}");
+    assert!(r.connections.waited_for_connection > 0);
+    assert!(r.rate.achieved_vs_scheduled.unwrap() < 0.5, "{:?}", r.rate);
+    assert!(
+        out.recording
+            .notes
+            .iter()
+            .any(|n| n.contains("fell behind")),
+        "{:?}",
+        out.recording.notes
+    );
+}
+
+#[test]
+fn the_closed_model_keeps_n_connections_busy() {
+    let s = serve(Behaviour::Sleep(Duration::from_millis(10)));
+    let mut o = opts(scenario(1, 60), s.addr);
+    o.mode = Mode::Closed {
+        connections: 4,
+        duration: Duration::from_secs(1),
+    };
+    let out = run(o).unwrap();
+    let r = &out.report;
+    assert_eq!(r.mode, "closed");
+    assert_eq!(r.connections.opened, 4);
+    // 4 connections × ~1 s / ~10 ms ≈ 400, minus timer slop.
+    assert!(
+        (200..=420).contains(&out.recording.ok),
+        "ok {}",
+        out.recording.ok
+    );
+    assert_eq!(out.recording.errors(), 0);
+    assert_eq!(out.recording.windows.len(), 1);
+    assert!(r.schedule_lag_ms.is_none());
+}
+
+#[test]
+fn bad_options_are_refused_with_the_option_named() {
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let mut o = opts(scenario(10, 10), addr);
+    o.mode = Mode::Open {
+        rate_scale: 1.0,
+        from: 5_000_000_000,
+        to: Some(2_000_000_000),
+    };
+    let e = run(o).err().unwrap().to_string();
+    assert!(e.contains("--from 5s") && e.contains("before --to"), "{e}");
+    let mut o = opts(scenario(10, 10), addr);
+    o.mode = Mode::Open {
+        rate_scale: 0.0,
+        from: 0,
+        to: None,
+    };
+    let e = run(o).err().unwrap().to_string();
+    assert!(e.contains("--rate-scale"), "{e}");
+    let mut o = opts(scenario(10, 10), addr);
+    o.target = "https://127.0.0.1:9".into();
+    let e = run(o).err().unwrap().to_string();
+    assert!(e.contains("https is not supported"), "{e}");
+}

@@ -1,0 +1,170 @@
+//! `dockmaster loadtest`: replays a scenario's traffic against a URL and
+//! writes the same recording `simulate` writes, plus `loadtest.json`.
+
+use anyhow::{Context, Result};
+use dockmaster_loadgen::{Mode, Options, Progress, LOADTEST_FILE};
+use dockmaster_sim::scenario;
+use dockmaster_sim::time::{parse_duration, Nanos};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+pub struct Args {
+    pub file: PathBuf,
+    pub target: String,
+    pub out: PathBuf,
+    pub seed: Option<u64>,
+    pub rate_scale: f64,
+    pub from: Option<Nanos>,
+    pub to: Option<Nanos>,
+    pub max_connections: usize,
+    pub timeout: Nanos,
+    pub threads: Option<usize>,
+    pub closed: Option<usize>,
+    pub duration: Option<Nanos>,
+    pub check_slo: bool,
+    pub quiet: bool,
+}
+
+/// clap value parser for durations with units ("30s", "250ms").
+pub fn duration_arg(s: &str) -> Result<Nanos, String> {
+    parse_duration(s)
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let scenario = match scenario::load(&a.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mode = match a.closed {
+        Some(n) => Mode::Closed {
+            connections: n,
+            duration: Duration::from_nanos(a.duration.unwrap_or(10_000_000_000)),
+        },
+        None => Mode::Open {
+            rate_scale: a.rate_scale,
+            from: a.from.unwrap_or(0),
+            to: a.to,
+        },
+    };
+    let stop = dockmaster_loadgen::stop::on_signals().context("installing the Ctrl-C handler")?;
+    let mut opts = Options::new(scenario, a.target.clone());
+    opts.seed = a.seed.unwrap_or(opts.seed);
+    opts.mode = mode;
+    opts.max_connections = a.max_connections;
+    opts.timeout = Duration::from_nanos(a.timeout);
+    if let Some(t) = a.threads {
+        opts.threads = t;
+    }
+    opts.stop = stop.clone();
+    let seed = opts.seed;
+    if !a.quiet {
+        let tty = std::io::stderr().is_terminal();
+        let mut last_line = Instant::now();
+        opts.progress = Some(Box::new(move |p: &Progress| {
+            // On a terminal one line rewritten every second; in a log, a
+            // line every 10 s.
+            if tty {
+                eprint!("\r\x1b[2K{}", progress_line(p));
+                let _ = std::io::stderr().flush();
+            } else if last_line.elapsed() >= Duration::from_secs(10) {
+                eprintln!("{}", progress_line(p));
+                last_line = Instant::now();
+            }
+        }));
+    }
+
+    let outcome = match dockmaster_loadgen::run(opts) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if !a.quiet && std::io::stderr().is_terminal() {
+        eprintln!();
+    }
+    outcome
+        .recording
+        .write_dir(&a.out)
+        .with_context(|| format!("writing the recording to {}", a.out.display()))?;
+    outcome
+        .report
+        .write(&a.out)
+        .with_context(|| format!("writing {}/{LOADTEST_FILE}", a.out.display()))?;
+    if !a.quiet {
+        let r = &outcome.report;
+        println!("{}", outcome.recording.summary_table());
+        let f = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.3}"));
+        if let Some(l) = &r.schedule_lag_ms {
+            println!(
+                "{:<14}p50 {}  p99 {}  max {} ms  (sent − scheduled; {} sent > 1 ms late)",
+                "schedule lag",
+                f(l.p50),
+                f(l.p99),
+                f(l.max),
+                r.sent_late_over_1ms.unwrap_or(0)
+            );
+        }
+        println!(
+            "{:<14}p50 {}  p99 {}  max {} ms  (response − actual send)",
+            "send latency",
+            f(r.send_latency_ms.p50),
+            f(r.send_latency_ms.p99),
+            f(r.send_latency_ms.max)
+        );
+        println!(
+            "{:<14}{:.1} requests/s{}  · connections opened {}, peak {}",
+            "rate",
+            r.rate.achieved_rps,
+            r.rate
+                .scheduled_rps
+                .map_or(String::new(), |s| format!(" (scheduled {s:.1})")),
+            r.connections.opened,
+            r.connections.peak_open
+        );
+        println!(
+            "wrote {}/summary.json, timeseries.csv, latency.hlog, {LOADTEST_FILE}  (rerun with --seed {seed})",
+            a.out.display()
+        );
+    }
+    if outcome.report.stopped_early {
+        eprintln!("stopped early by a signal; the recording holds what was sent until then");
+        return Ok(ExitCode::from(130));
+    }
+    let verdict = outcome.recording.slo_verdict();
+    Ok(if a.check_slo && !verdict.met {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn progress_line(p: &Progress) -> String {
+    let ms = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.1} ms")
+        } else {
+            "–".to_string()
+        }
+    };
+    let mut s = format!(
+        "{:>6.1}/{:.0} s  sent {} ({:.0}/s)  in flight {}  ok {}  errors {}  p99 {}",
+        p.elapsed_s,
+        p.planned_s,
+        p.sent,
+        p.sent_per_s,
+        p.in_flight,
+        p.ok,
+        p.errors,
+        ms(p.p99_ms)
+    );
+    if p.lag_p99_ms.is_finite() {
+        s.push_str(&format!("  lag p99 {:.2} ms", p.lag_p99_ms));
+    }
+    s
+}

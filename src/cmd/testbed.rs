@@ -1,0 +1,124 @@
+//! `dockmaster testbed`: the scenario's fleet as emulated tasks behind a
+//! real HAProxy on loopback, until `--for` runs out or Ctrl-C.
+
+use anyhow::{Context, Result};
+use dockmaster_loadgen::testbed::{Testbed, TestbedOptions};
+use dockmaster_loadgen::TestbedError;
+use dockmaster_sim::scenario;
+use dockmaster_sim::time::{format_duration, Nanos};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+pub struct Args {
+    pub file: PathBuf,
+    pub run_for: Option<Nanos>,
+    pub seed: Option<u64>,
+    pub haproxy: PathBuf,
+    pub haproxy_threads: usize,
+    pub coarse_timer: bool,
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let sc = match scenario::load(&a.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mut opts = TestbedOptions::new(&sc);
+    opts.seed = a.seed.unwrap_or(sc.seed);
+    opts.haproxy = a.haproxy;
+    opts.haproxy_threads = a.haproxy_threads;
+    opts.coarse_timer = a.coarse_timer;
+    let stop = dockmaster_loadgen::stop::on_signals().context("installing the Ctrl-C handler")?;
+    let mut bed = match Testbed::start(&sc, &opts) {
+        Ok(b) => b,
+        Err(e @ TestbedError::HaproxyMissing { .. }) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e).context("starting the testbed"),
+    };
+
+    let mut per_service: Vec<String> = Vec::new();
+    for s in &sc.services {
+        if s.desired > 0 {
+            per_service.push(format!(
+                "{} × {} (concurrency {}, queue {})",
+                s.desired, s.name, s.concurrency, s.queue_limit
+            ));
+        }
+    }
+    println!(
+        "testbed for {}: {} emulated tasks on 127.0.0.1: {}",
+        sc.name,
+        bed.tasks().len(),
+        per_service.join(", ")
+    );
+    println!(
+        "{} (pid {}, balance {} for {:?}) listening on {}",
+        bed.haproxy_version(),
+        bed.haproxy_pid(),
+        bed.balance(),
+        sc.load_balancer.algorithm,
+        bed.url()
+    );
+    for n in bed.notes() {
+        println!("note: {n}");
+    }
+    if a.coarse_timer {
+        println!(
+            "note: --coarse-timer: service times sleep on tokio's 1 ms timer and come out \
+             0.5 ms longer on average (up to 1 ms)"
+        );
+    }
+    println!("\nload-test it with:");
+    println!(
+        "  dockmaster loadtest {} --target {} -o out/{}-measured\n",
+        a.file.display(),
+        bed.url(),
+        sc.name
+    );
+    match a.run_for {
+        Some(d) => println!(
+            "running for {} (Ctrl-C stops it sooner)",
+            format_duration(d)
+        ),
+        None => println!("running until Ctrl-C"),
+    }
+
+    let deadline = a.run_for.map(|d| Instant::now() + Duration::from_nanos(d));
+    let mut died = false;
+    loop {
+        if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        if !bed.is_alive() {
+            died = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let table = bed.counters_table();
+    let timer = bed.timer_stats();
+    let n = bed.tasks().len();
+    bed.stop();
+    print!("\n{table}");
+    if let Some(t) = timer {
+        println!(
+            "service-time timer: {} wake-ups, {} more than 1 ms late, latest {:.3} ms late",
+            t.fired,
+            t.late_over_1ms,
+            t.max_late.as_secs_f64() * 1e3
+        );
+    }
+    if died {
+        eprintln!("error: haproxy exited on its own; stopped the {n} tasks");
+        return Ok(ExitCode::from(1));
+    }
+    println!("stopped HAProxy and the {n} emulated tasks");
+    Ok(ExitCode::SUCCESS)
+}
