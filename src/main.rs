@@ -36,7 +36,9 @@ enum Command {
     /// Run the discrete-event simulation of a scenario and write a recording.
     #[command(
         after_help = "Example:\n  dockmaster simulate scenarios/mmc.toml -o out/mmc --replications 8\n\n\
-        Writes OUT/summary.json, OUT/timeseries.csv and OUT/latency.hlog.\n\
+        Writes OUT/report.html (charts inlined), OUT/summary.json, OUT/timeseries.csv,\n\
+        OUT/events.csv (every scaling decision, launch, deploy step, failure), OUT/latency.hlog\n\
+        and OUT/charts/*.svg.\n\
         Exit status: 0; 1 with --check-slo when the SLO is missed; 2 on bad input."
     )]
     Simulate {

@@ -18,7 +18,7 @@ use crate::autoscale::{AsgPolicy, ServicePolicy};
 use crate::dist::Sampler;
 use crate::host::{Host, HostState};
 use crate::kernel::Kernel;
-use crate::placement::{oracle::Oracle, Placement, TaskSpec};
+use crate::placement::{indexed::Indexed, Placement, TaskSpec};
 use crate::rng::{replication_seed, stream, Rng};
 use crate::scenario::{Algorithm, Scenario};
 use crate::task::{Task, TaskState};
@@ -29,8 +29,9 @@ use dockmaster_reports::{
 };
 use rand::Rng as _;
 
-/// The placement engine the simulator uses.
-pub(crate) type PlacementEngine = Oracle;
+/// The placement engine the simulator uses: the indexed one, which decides
+/// exactly as the plain oracle does (tests/placement_equiv.rs) in O(log n).
+pub(crate) type PlacementEngine = Indexed;
 
 /// Everything that can happen. One `match` in [`Simulation::step`].
 #[derive(Clone, Copy, Debug)]

@@ -61,10 +61,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if !a.quiet {
         println!("{}", recording.summary_table());
         println!(
-            "wrote {}/summary.json, timeseries.csv, latency.hlog  ({} events in {:.2} s; rerun with --seed {seed})",
-            a.out.display(),
-            events,
-            wall
+            "wrote {out}/report.html (open it), summary.json, timeseries.csv, events.csv, latency.hlog, charts/\n\
+             {events} events in {wall:.2} s; rerun with --seed {seed}",
+            out = a.out.display(),
         );
     }
     let verdict = recording.slo_verdict();
