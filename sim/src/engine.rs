@@ -254,7 +254,10 @@ impl<'a> Simulation<'a> {
             cpu_area: 0.0,
             billed_hosts: 0,
             billed_area: 0.0,
-            notes: Vec::new(),
+            notes: crate::scenario::warnings(scenario)
+                .into_iter()
+                .map(|w| format!("warning: {w}"))
+                .collect(),
             hosts_peak: 0,
             tasks_peak: 0,
             cost_usd: 0.0,

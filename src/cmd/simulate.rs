@@ -60,6 +60,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
         .with_context(|| format!("drawing the report in {}", a.out.display()))?;
     if !a.quiet {
         println!("{}", recording.summary_table());
+        for note in &recording.notes {
+            if note.starts_with("warning:") {
+                println!("{note}");
+            } else {
+                println!("note: {note}");
+            }
+        }
         println!(
             "wrote {out}/report.html (open it), summary.json, timeseries.csv, events.csv, latency.hlog, charts/\n\
              {events} events in {wall:.2} s; rerun with --seed {seed}",

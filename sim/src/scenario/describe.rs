@@ -76,7 +76,7 @@ pub fn describe(s: &Scenario) -> String {
         ),
     };
     let _ = writeln!(o, "  scaling: {scaling}");
-    if let Some(w) = unreachable_reservation_target(s) {
+    for w in warnings(s) {
         let _ = writeln!(o, "  warning: {w}");
     }
     let hosts = u64::from(c.asg.desired);
@@ -486,6 +486,12 @@ fn dollars(x: f64) -> String {
         s
     };
     format!("${s}")
+}
+
+/// What is valid but will not do what its author likely meant; printed by
+/// `validate` and kept in the recording's notes.
+pub fn warnings(s: &Scenario) -> Vec<String> {
+    unreachable_reservation_target(s).into_iter().collect()
 }
 
 /// Target tracking on ECS reservation can only act if the reservation can

@@ -21,7 +21,7 @@ mod model;
 mod raw;
 mod validate;
 
-pub use describe::describe;
+pub use describe::{describe, warnings};
 pub use error::{Problem, ScenarioError};
 pub use expr::{attribute_name, matches as expression_matches};
 pub use model::*;
