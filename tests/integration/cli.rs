@@ -114,3 +114,18 @@ fn a_missing_file_exits_2_with_a_message() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no/such/file.toml"), "{}", stderr(&o));
 }
+
+#[test]
+fn the_documented_scenario_example_is_valid() {
+    // docs/scenario-format.md shows every field in one example: keep it true.
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scenario-format.md"),
+    )
+    .unwrap();
+    let start = doc.find("```toml\n").expect("a toml block") + 8;
+    let end = start + doc[start..].find("```").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let f = crate::util::write_scenario(dir.path(), "doc.toml", &doc[start..end]);
+    let o = dockmaster(&["validate", f.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
