@@ -28,6 +28,11 @@ SCHEDULE_S=${SCHEDULE_S:-60}
 SOAK_S=${SOAK_S:-600}
 SAMPLE_S=${SAMPLE_S:-30}
 PARTS=${PARTS:-closed schedule memory}
+# On a machine shared with other work, NICE=-10 (root) gives nginx, wrk and
+# the load generator alike a larger share of the CPU, so the comparison
+# measures the tools rather than the neighbours.
+NICE=${NICE:-0}
+run() { nice -n "$NICE" "$@"; }
 
 for tool in nginx wrk python3; do
     command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install -y nginx-light wrk)" >&2; exit 2; }
@@ -60,7 +65,7 @@ http {
     }
 }
 EOF
-nginx -c "$tmp/nginx.conf" -p "$tmp" &
+nice -n "$NICE" nginx -c "$tmp/nginx.conf" -p "$tmp" &
 nginx_pid=$!
 for _ in $(seq 50); do
     python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.1)" 2>/dev/null && break
@@ -105,7 +110,7 @@ json() {  # $1 = file, $2 = python expression on j
 median() { python3 -c 'import sys, statistics; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 
 echo "# loadgen vs wrk — $(date -u +%Y-%m-%dT%H:%MZ) — $(nproc) cores, $(uname -r)"
-echo "# nginx $(nginx -v 2>&1 | sed 's/.*\///') workers=$NGINX_WORKERS at $url; $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# NICE=$NICE; nginx $(nginx -v 2>&1 | sed 's/.*\///') workers=$NGINX_WORKERS at $url; $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [[ " $PARTS " == *" closed "* ]]; then
     scenario 60
@@ -115,8 +120,8 @@ if [[ " $PARTS " == *" closed "* ]]; then
     echo "#   dockmaster loadtest bench.toml --target $url --closed $CONNECTIONS --threads $THREADS --duration ${DURATION}s"
     wrk_r=(); dm_r=()
     for i in $(seq "$ROUNDS"); do
-        w=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "$url/web/" | awk '/Requests\/sec/ {print $2}')
-        "$DM" loadtest "$tmp/bench.toml" --target "$url" -o "$tmp/closed" --closed "$CONNECTIONS" \
+        w=$(run wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "$url/web/" | awk '/Requests\/sec/ {print $2}')
+        run "$DM" loadtest "$tmp/bench.toml" --target "$url" -o "$tmp/closed" --closed "$CONNECTIONS" \
             --threads "$THREADS" --duration "${DURATION}s" -q
         d=$(json "$tmp/closed/loadtest.json" 'j["rate"]["achieved_rps"]')
         printf 'round %d: wrk %10.0f/s   loadgen %10.0f/s\n' "$i" "$w" "$d"
@@ -131,7 +136,7 @@ if [[ " $PARTS " == *" schedule "* ]]; then
     echo
     echo "## schedule model: $RATE requests/s uniform for ${SCHEDULE_S} s"
     echo "#   dockmaster loadtest bench.toml --target $url -o OUT -q"
-    "$DM" loadtest "$tmp/bench.toml" --target "$url" -o "$tmp/open" -q
+    run "$DM" loadtest "$tmp/bench.toml" --target "$url" -o "$tmp/open" -q
     json "$tmp/open/loadtest.json" '"scheduled %.1f/s, achieved %.1f/s (%.3f%% of schedule); schedule lag p50 %s p99 %s p99.9 %s max %s ms; %d of %d sent > 1 ms late; errors %d; connections opened %d" % (j["rate"]["scheduled_rps"], j["rate"]["achieved_rps"], 100*j["rate"]["achieved_vs_scheduled"], j["schedule_lag_ms"]["p50"], j["schedule_lag_ms"]["p99"], j["schedule_lag_ms"]["p999"], j["schedule_lag_ms"]["max"], j["sent_late_over_1ms"], j["requests"]["sent"], j["requests"]["errors"], j["connections"]["opened"])'
 fi
 
@@ -139,7 +144,7 @@ if [[ " $PARTS " == *" memory "* ]]; then
     scenario "$SOAK_S"
     echo
     echo "## memory: $RATE requests/s for ${SOAK_S} s, loadgen RSS every ${SAMPLE_S} s"
-    "$DM" loadtest "$tmp/bench.toml" --target "$url" -o "$tmp/soak" -q &
+    nice -n "$NICE" "$DM" loadtest "$tmp/bench.toml" --target "$url" -o "$tmp/soak" -q &
     dm_pid=$!
     t=0
     while kill -0 "$dm_pid" 2>/dev/null; do
@@ -148,5 +153,5 @@ if [[ " $PARTS " == *" memory "* ]]; then
         sleep "$SAMPLE_S"; t=$((t + SAMPLE_S))
     done
     wait "$dm_pid"
-    json "$tmp/soak/loadtest.json" '"sent %d, errors %d, achieved %.1f/s (%.3f%% of schedule), lag p99 %s ms" % (j["requests"]["sent"], j["requests"]["errors"], j["rate"]["achieved_rps"], 100*j["rate"]["achieved_vs_scheduled"], j["schedule_lag_ms"]["p99"])'
+    json "$tmp/soak/loadtest.json" '"sent %d, errors %d, achieved %.1f/s (%.3f%% of schedule), lag p99 %s ms, max %s ms; connections opened %d, peak %d" % (j["requests"]["sent"], j["requests"]["errors"], j["rate"]["achieved_rps"], 100*j["rate"]["achieved_vs_scheduled"], j["schedule_lag_ms"]["p99"], j["schedule_lag_ms"]["max"], j["connections"]["opened"], j["connections"]["peak_open"])'
 fi

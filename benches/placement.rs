@@ -1,7 +1,8 @@
 //! Placement throughput: the indexed engine against the oracle, and packing
 //! quality per strategy.
 //!
-//! Run: `cargo bench --bench placement` (all, ≈ 3–4 min on 2 cores);
+//! Run: `cargo bench --bench placement` (all, ≈ 4.5 min on 2 cores; figures
+//! in `benches/RESULTS.md`);
 //! `cargo bench --bench placement -- binpack_memory/10000` (one group);
 //! `cargo bench --bench placement -- packing` (the packing table only).
 //! Profile: `cargo build --profile release-debug --benches`, then

@@ -153,6 +153,10 @@ enum Command {
         /// Exit with status 1 when the scenario's SLO is missed.
         #[arg(long)]
         check_slo: bool,
+        /// Nice value of the generator's threads; negative (needs root) keeps
+        /// neighbouring work on a shared machine from delaying its sends.
+        #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(i32).range(-20..=19))]
+        nice: Option<i32>,
         /// No progress line, no summary table.
         #[arg(short, long)]
         quiet: bool,
@@ -185,6 +189,10 @@ enum Command {
         /// Sleep service times on tokio's 1 ms timer (to see what it costs).
         #[arg(long)]
         coarse_timer: bool,
+        /// Nice value of HAProxy and the emulated tasks; negative (needs root)
+        /// keeps neighbouring work from delaying their clocks.
+        #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(i32).range(-20..=19))]
+        nice: Option<i32>,
     },
 }
 
@@ -237,6 +245,7 @@ fn main() -> ExitCode {
             closed,
             duration,
             check_slo,
+            nice,
             quiet,
         } => cmd::loadtest::run(cmd::loadtest::Args {
             file,
@@ -252,6 +261,7 @@ fn main() -> ExitCode {
             closed,
             duration,
             check_slo,
+            nice,
             quiet,
         }),
         Command::Testbed {
@@ -261,6 +271,7 @@ fn main() -> ExitCode {
             haproxy,
             haproxy_threads,
             coarse_timer,
+            nice,
         } => cmd::testbed::run(cmd::testbed::Args {
             file,
             run_for,
@@ -268,6 +279,7 @@ fn main() -> ExitCode {
             haproxy,
             haproxy_threads,
             coarse_timer,
+            nice,
         }),
     };
     match result {

@@ -3,10 +3,10 @@
 //!
 //! ```text
 //!  workers ──Record (one per request, sync_channel)──► aggregator thread (polls every 1 ms)
-//!  dispatcher ──offered[window] += 1, horizon──────────►     │
+//!  workers ──offered[window] += 1, horizon at dispatch─►     │
 //!                                                            ├─ record in the window of its completion
 //!                                                            ├─ window k closes once the clock is past its
-//!                                                            │  end + grace and the dispatcher has passed it
+//!                                                            │  end + grace and every worker has passed it
 //!                                                            └─ progress callback every second
 //! ```
 //!
@@ -45,8 +45,8 @@ pub const GAUGES: [&str; 3] = ["connections", "schedule_lag_ms_p99", "send_laten
 /// How long after a window's end its records may still be on their way
 /// (timestamped, not yet through the channel).
 const GRACE_NS: u64 = 200_000_000;
-/// Close a window after this long even if the dispatcher has not passed its
-/// end (it is far behind, or the schedule is empty for a while).
+/// Close a window after this long even if a worker has not passed its end
+/// (it is far behind, or the schedule is empty for a while).
 const MAX_WAIT_NS: u64 = 5_000_000_000;
 
 /// What the aggregator measured besides the recording.
@@ -241,7 +241,7 @@ impl Aggregator {
             if self.k + 1 == self.n_windows {
                 return;
             }
-            let caught_up = self.shared.horizon_ns.load(Ordering::Acquire) >= end;
+            let caught_up = self.shared.horizon() >= end;
             let ready = (now >= end + GRACE_NS && caught_up) || now >= end + MAX_WAIT_NS;
             if !ready {
                 return;
@@ -254,7 +254,7 @@ impl Aggregator {
     fn close_current(&mut self, last: bool) {
         let k = self.k;
         let mut offered = 0;
-        // Offers counted for a window that has already closed (a dispatcher
+        // Offers counted for a window that has already closed (a worker
         // more than MAX_WAIT behind) land in this one rather than nowhere.
         let upto = if last {
             self.shared.offered.len()

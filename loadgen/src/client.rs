@@ -20,13 +20,56 @@ use http::{Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
+use std::future::Future;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 
 pub(crate) type Sender = SendRequest<Empty<Bytes>>;
+type Driver = http1::Connection<TokioIo<TcpStream>, Empty<Bytes>>;
+
+/// A connection driven by the one task that uses it (the closed model's
+/// loops): no driver task, so an exchange costs no wake-up of another task.
+pub(crate) struct OwnedConn {
+    tx: Sender,
+    driver: Pin<Box<Driver>>,
+    ended: bool,
+    open: Arc<AtomicI64>,
+}
+
+impl Drop for OwnedConn {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Polls `f`, driving the connection's I/O in the same task while `f` waits
+/// for it. `None` if the connection ended with `f` still waiting.
+async fn drive<F: Future>(
+    driver: &mut Pin<Box<Driver>>,
+    ended: &mut bool,
+    f: F,
+) -> Option<F::Output> {
+    let mut f = std::pin::pin!(f);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(v) = f.as_mut().poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        if !*ended && driver.as_mut().poll(cx).is_ready() {
+            *ended = true;
+        }
+        match f.as_mut().poll(cx) {
+            Poll::Ready(v) => Poll::Ready(Some(v)),
+            Poll::Pending if *ended => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
+}
 
 /// Where the requests go: resolved once, before the run.
 #[derive(Clone, Debug)]
@@ -215,6 +258,107 @@ impl Client {
                     tx = self.timed_connect(connect).await?;
                 }
                 Err(e) => return Err(classify_error(e.error())),
+            }
+        }
+    }
+
+    async fn connect_owned(&self, connect: &mut Option<Duration>) -> Result<OwnedConn, ErrorKind> {
+        let t = Instant::now();
+        let addrs = &self.target.addrs;
+        let addr = addrs[self.next_addr.fetch_add(1, Ordering::Relaxed) % addrs.len()];
+        let tcp = TcpStream::connect(addr)
+            .await
+            .map_err(|_| ErrorKind::Connect)?;
+        let _ = tcp.set_nodelay(true);
+        let (tx, driver) = http1::handshake(TokioIo::new(tcp))
+            .await
+            .map_err(|_| ErrorKind::Connect)?;
+        self.opened.fetch_add(1, Ordering::Relaxed);
+        let now_open = self.open.fetch_add(1, Ordering::Relaxed) + 1;
+        self.open_peak.fetch_max(now_open, Ordering::Relaxed);
+        *connect = Some(t.elapsed());
+        Ok(OwnedConn {
+            tx,
+            driver: Box::pin(driver),
+            ended: false,
+            open: self.open.clone(),
+        })
+    }
+
+    /// [`Client::exchange`] on a connection the calling task owns and
+    /// drives (opened into `slot` if there is none or it has ended; emptied
+    /// when the exchange leaves it unusable).
+    pub async fn exchange_owned(&self, service: u16, slot: &mut Option<OwnedConn>) -> Exchange {
+        let started = Instant::now();
+        let mut sent = None;
+        let mut connect = None;
+        let inner = self.exchange_owned_inner(service, slot, &mut sent, &mut connect);
+        let outcome = tokio::time::timeout(self.timeout, inner).await;
+        let result = match outcome {
+            Ok(Ok(status)) => classify_status(status),
+            Ok(Err(kind)) => Err(kind),
+            Err(_) => Err(ErrorKind::Timeout),
+        };
+        if matches!(
+            result,
+            Err(ErrorKind::Timeout | ErrorKind::Reset | ErrorKind::Connect)
+        ) {
+            *slot = None;
+        }
+        Exchange {
+            sent: sent.unwrap_or(started),
+            done: Instant::now(),
+            result,
+            connect,
+            reusable: None,
+        }
+    }
+
+    async fn exchange_owned_inner(
+        &self,
+        service: u16,
+        slot: &mut Option<OwnedConn>,
+        sent: &mut Option<Instant>,
+        connect: &mut Option<Duration>,
+    ) -> Result<StatusCode, ErrorKind> {
+        let usable = matches!(slot, Some(c) if !c.ended && !c.tx.is_closed());
+        if !usable {
+            *slot = Some(self.connect_owned(connect).await?);
+        }
+        let mut reconnected = connect.is_some();
+        loop {
+            let c = slot.as_mut().expect("connected above");
+            let ready = drive(&mut c.driver, &mut c.ended, c.tx.ready()).await;
+            if !matches!(ready, Some(Ok(()))) {
+                if reconnected {
+                    return Err(ErrorKind::Reset);
+                }
+                reconnected = true;
+                *slot = Some(self.connect_owned(connect).await?);
+                continue;
+            }
+            *sent = Some(Instant::now());
+            let req = self.request(service);
+            let resp = match drive(&mut c.driver, &mut c.ended, c.tx.try_send_request(req)).await {
+                Some(Ok(r)) => r,
+                // Not sent: the server had closed the idle connection.
+                Some(Err(e)) if !reconnected && e.message().is_some() => {
+                    reconnected = true;
+                    *slot = Some(self.connect_owned(connect).await?);
+                    continue;
+                }
+                Some(Err(e)) => return Err(classify_error(e.error())),
+                None => return Err(ErrorKind::Reset),
+            };
+            let status = resp.status();
+            let mut body = resp.into_body();
+            loop {
+                match drive(&mut c.driver, &mut c.ended, body.frame()).await {
+                    Some(Some(Ok(_))) => {}
+                    Some(None) => return Ok(status),
+                    Some(Some(Err(e))) => return Err(classify_error(&e)),
+                    None => return Err(ErrorKind::Reset),
+                }
             }
         }
     }

@@ -7,7 +7,7 @@
 //!  scenario.toml ──sim::scenario::load──► Scenario ──sim::traffic::Arrivals──► schedule (same seed, same arrivals)
 //!                                            │                                     │
 //!                                            │                        loadgen::run ▼
-//!                                            │        dispatcher ──► workers (hyper, keep-alive pool) ──HTTP──► target
+//!                                            │        workers (each its share, on time; hyper keep-alive pool) ──HTTP──► target
 //!                                            │                                     │ one Record per request
 //!                                            │                                     ▼
 //!                                            │                      aggregator ──► reports::Recording + loadtest.json
@@ -18,7 +18,7 @@
 //! ```
 //!
 //! Architecture invariants: the binary only parses flags and prints; tests
-//! drive [`run`] and [`testbed::Testbed`] in-process. One record per request
+//! drive [`run()`] and [`testbed::Testbed`] in-process. One record per request
 //! goes over one bounded channel to one aggregator; every queue is bounded
 //! (jobs per worker, records, connections, emulated task queues). Latency is
 //! measured from the scheduled instant.
@@ -34,6 +34,37 @@ pub mod stop;
 pub mod testbed;
 
 pub use aggregate::GAUGES;
+
+/// Raises this process's soft limit on open files to its hard limit: a load
+/// test at 1,000 connections (or a testbed proxying them) needs more than
+/// the common default of 1,024. Best effort; returns the limit in force.
+pub fn raise_fd_limit() -> u64 {
+    #[cfg(unix)]
+    {
+        let mut r = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit/setrlimit read and write only the struct passed.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) != 0 {
+                return 0;
+            }
+            if r.rlim_cur < r.rlim_max {
+                let want = libc::rlimit {
+                    rlim_cur: r.rlim_max,
+                    rlim_max: r.rlim_max,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
+                    r.rlim_cur = r.rlim_max;
+                }
+            }
+        }
+        r.rlim_cur
+    }
+    #[cfg(not(unix))]
+    0
+}
 pub use client::Target;
 pub use error::{LoadgenError, TestbedError};
 pub use report::{LoadtestReport, LOADTEST_FILE};

@@ -72,7 +72,7 @@ pub struct Replay {
 pub struct Requests {
     /// What the traffic profile promises for the replayed slice (open model).
     pub expected: Option<f64>,
-    /// Dispatched to a worker (open) or started (closed).
+    /// Sent, or about to be (open: reached their instant), or started (closed).
     pub sent: u64,
     /// Answered or failed.
     pub completed: u64,

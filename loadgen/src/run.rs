@@ -1,12 +1,13 @@
 //! A load test from start to finish: options in, recording out.
 //!
 //! ```text
-//!  open:   dispatcher thread ──Job at its instant (bounded mpsc, round robin)──► worker 1..T
-//!          (sleeps to each instant, µs timer slack)                              (current-thread tokio
-//!                                                                                 runtime, own pool of
-//!  closed: worker 1..T run N/T connections back to back                          keep-alive connections)
-//!                                                                                      │ Record
-//!                                                              aggregator thread ◄─────┘ (sync_channel)
+//!  open:   worker i of T (a current-thread tokio runtime on its own thread)
+//!          walks the schedule, takes every T-th request, waits for its
+//!          instant on a timerfd in its own epoll, sends it on a keep-alive
+//!          connection from its pool ─────────────┐
+//!  closed: worker i runs N/T connections back to back  │ Record (one per request,
+//!                                                      ▼  bounded sync_channel)
+//!                                              aggregator thread ──► Recording
 //! ```
 //!
 //! Open model: a request goes out at its scheduled instant whatever earlier
@@ -14,11 +15,15 @@
 //! cannot hide its slowness by slowing the generator down (no coordinated
 //! omission). A request that finds all of its worker's connections busy
 //! waits for one — latency still counts from the schedule, and the wait
-//! shows up as schedule lag. The dispatcher never sends early.
+//! shows up as schedule lag. Nothing is ever sent early.
+//!
+//! Each worker keeps its own time: no dispatcher thread hands requests
+//! over, so sending on time costs the worker one wake-up (its timerfd) and
+//! no cross-thread hop.
 
 use crate::aggregate::{Aggregator, Measured, Record, GAUGES};
-use crate::client::{Client, Sender, Target};
-use crate::clock::{sleep_until, tighten_timer_slack};
+use crate::client::{Client, OwnedConn, Sender, Target};
+use crate::clock::{set_thread_nice, FdTimer};
 use crate::error::LoadgenError;
 use crate::report::LoadtestReport;
 use crate::schedule::{expected_requests, service_paths, Schedule};
@@ -30,7 +35,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How requests are issued.
 #[derive(Clone, Debug, PartialEq)]
@@ -72,6 +77,9 @@ pub struct Options {
     /// Called from the aggregator thread every `progress_every`.
     pub progress: Option<ProgressFn>,
     pub progress_every: Duration,
+    /// Nice value for the worker and aggregator threads (negative: ahead of
+    /// neighbouring work on a shared machine; needs root). `None`: inherited.
+    pub nice: Option<i32>,
 }
 
 impl Options {
@@ -95,6 +103,7 @@ impl Options {
             stop: Arc::new(AtomicBool::new(false)),
             progress: None,
             progress_every: Duration::from_secs(1),
+            nice: None,
         }
     }
 }
@@ -137,8 +146,9 @@ pub(crate) struct Shared {
     /// Requests offered per window (by scheduled instant).
     pub offered: Vec<AtomicU64>,
     pub dispatched: AtomicU64,
-    /// Every request scheduled before this instant has been dispatched.
-    pub horizon_ns: AtomicU64,
+    /// Per worker: every request of its share scheduled before this instant
+    /// has been dispatched.
+    horizons: Vec<AtomicU64>,
     /// When sending stopped early (u64::MAX: it did not).
     pub stopped_at_ns: AtomicU64,
     pub waited_for_connection: AtomicU64,
@@ -161,6 +171,15 @@ impl Shared {
         self.dispatched.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Every request scheduled before this instant has been dispatched.
+    pub fn horizon(&self) -> u64 {
+        self.horizons
+            .iter()
+            .map(|h| h.load(Ordering::Acquire))
+            .min()
+            .unwrap_or(u64::MAX)
+    }
+
     fn mark_stopped(&self) {
         let now = self.now_ns();
         let _ =
@@ -171,8 +190,6 @@ impl Shared {
 
 /// Time before the first request, for the workers to start.
 const LEAD: Duration = Duration::from_millis(50);
-/// Jobs waiting for each worker, at most.
-const JOB_QUEUE: usize = 1024;
 /// Records waiting for the aggregator, at most.
 const RECORD_QUEUE: usize = 1 << 16;
 
@@ -274,7 +291,9 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
         window_ns,
         offered: (0..n_windows).map(|_| AtomicU64::new(0)).collect(),
         dispatched: AtomicU64::new(0),
-        horizon_ns: AtomicU64::new(if open { 0 } else { u64::MAX }),
+        horizons: (0..threads)
+            .map(|_| AtomicU64::new(if open { 0 } else { u64::MAX }))
+            .collect(),
         stopped_at_ns: AtomicU64::new(u64::MAX),
         waited_for_connection: AtomicU64::new(0),
         aggregator_full: AtomicU64::new(0),
@@ -304,121 +323,68 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
     let (rec_tx, rec_rx) = sync_channel::<Record>(RECORD_QUEUE);
     let aggregator = Aggregator::new(shared.clone(), recorder, window_ns, slice_ns, open);
     let progress = opts.progress.take();
+    let nice = opts.nice;
     let every = opts.progress_every;
     let agg = std::thread::Builder::new()
         .name("loadgen-aggregator".into())
-        .spawn(move || aggregator.run(rec_rx, progress, every))
+        .spawn(move || {
+            if let Some(n) = nice {
+                set_thread_nice(n);
+            }
+            aggregator.run(rec_rx, progress, every)
+        })
         .map_err(LoadgenError::Start)?;
 
     let mut workers = Vec::new();
-    let mut job_txs = Vec::new();
     for i in 0..threads {
         let share = |n: usize| n / threads + usize::from(i < n % threads);
         let shared = shared.clone();
         let rec_tx = rec_tx.clone();
         let drain = opts.drain;
-        let job = if open {
-            let (tx, rx) = mpsc::channel::<Job>(JOB_QUEUE);
-            job_txs.push(tx);
-            WorkerJob::Open {
-                rx,
+        let job = match opts.mode {
+            Mode::Open {
+                rate_scale,
+                from,
+                to,
+            } => WorkerJob::Open {
+                schedule: Schedule::new(sc, opts.seed, rate_scale, from, to.unwrap_or(sc.duration)),
+                index: i,
+                stride: threads,
                 connections: share(opts.max_connections),
-            }
-        } else {
-            let Mode::Closed { connections, .. } = opts.mode else {
-                unreachable!("closed")
-            };
-            WorkerJob::Closed {
+            },
+            Mode::Closed { connections, .. } => WorkerJob::Closed {
                 connections: share(connections),
                 seed: opts.seed,
                 index: i,
-            }
+            },
         };
         let mix: Vec<f64> = mix_weights(sc);
         workers.push(
             std::thread::Builder::new()
                 .name(format!("loadgen-worker-{i}"))
-                .spawn(move || worker(shared, job, rec_tx, drain, mix))
+                .spawn(move || {
+                    if let Some(n) = nice {
+                        set_thread_nice(n);
+                    }
+                    worker(shared, job, rec_tx, drain, mix)
+                })
                 .map_err(LoadgenError::Start)?,
         );
     }
     drop(rec_tx);
 
-    let mut dispatch_stats = DispatchStats::default();
-    if let Mode::Open {
-        rate_scale,
-        from,
-        to,
-    } = opts.mode
-    {
-        let to = to.unwrap_or(sc.duration);
-        let schedule = Schedule::new(sc, opts.seed, rate_scale, from, to);
-        let sh = shared.clone();
-        let d = std::thread::Builder::new()
-            .name("loadgen-dispatcher".into())
-            .spawn(move || dispatch(&sh, schedule, job_txs))
-            .map_err(LoadgenError::Start)?;
-        dispatch_stats = d.join().expect("dispatcher thread panicked");
-    }
     for w in workers {
         w.join().expect("worker thread panicked");
     }
     let measured = agg.join().expect("aggregator thread panicked");
-    Ok(finish(&opts, &shared, measured, dispatch_stats, threads))
+    Ok(finish(&opts, &shared, measured, threads))
 }
-
-#[derive(Default)]
-struct DispatchStats {
-    scheduled: u64,
-    finished_schedule: bool,
-}
-
-/// Sends each job to a worker at its instant, round robin over the workers.
-fn dispatch(sh: &Shared, schedule: Schedule, txs: Vec<mpsc::Sender<Job>>) -> DispatchStats {
-    tighten_timer_slack();
-    let mut stats = DispatchStats::default();
-    let mut w = 0;
-    let mut jobs = schedule;
-    'jobs: loop {
-        let Some(job) = jobs.next() else {
-            stats.finished_schedule = true;
-            break;
-        };
-        sh.horizon_ns.store(job.at_ns, Ordering::Release);
-        if !sleep_until(sh.t0 + Duration::from_nanos(job.at_ns), &sh.stop) {
-            sh.mark_stopped();
-            break;
-        }
-        sh.count_offered(job.at_ns);
-        stats.scheduled += 1;
-        let mut job = job;
-        loop {
-            match txs[w].try_send(job) {
-                Ok(()) => break,
-                Err(mpsc::error::TrySendError::Full(j)) => {
-                    // The worker is out of connections and its queue is
-                    // full: we fall behind, and the lag will say so.
-                    job = j;
-                    if sh.stop.load(Ordering::Relaxed) {
-                        sh.mark_stopped();
-                        break 'jobs;
-                    }
-                    std::thread::sleep(Duration::from_micros(100));
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => break 'jobs,
-            }
-        }
-        w = (w + 1) % txs.len();
-    }
-    sh.horizon_ns.store(u64::MAX, Ordering::Release);
-    stats
-}
-
-use crate::schedule::Job;
 
 enum WorkerJob {
     Open {
-        rx: mpsc::Receiver<Job>,
+        schedule: Schedule,
+        index: usize,
+        stride: usize,
         connections: usize,
     },
     Closed {
@@ -441,9 +407,12 @@ fn worker(
         .expect("build a tokio runtime");
     rt.block_on(async move {
         match job {
-            WorkerJob::Open { rx, connections } => {
-                open_worker(sh, rx, connections, rec, drain).await
-            }
+            WorkerJob::Open {
+                schedule,
+                index,
+                stride,
+                connections,
+            } => open_worker(sh, schedule, index, stride, connections, rec, drain).await,
             WorkerJob::Closed {
                 connections,
                 seed,
@@ -477,26 +446,87 @@ fn to_record(sh: &Shared, sched_ns: u64, ex: &crate::client::Exchange) -> Record
     }
 }
 
+/// Waits until `deadline`: tokio's coarse timer for most of a long wait
+/// (checking `stop` every 50 ms), the timerfd for the last 2 ms. `false`
+/// if stopped.
+async fn wait_until(sh: &Shared, timer: Option<&FdTimer>, deadline: Instant) -> bool {
+    const FINE: Duration = Duration::from_millis(2);
+    loop {
+        if sh.stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return true;
+        }
+        let left = deadline - now;
+        if left > FINE {
+            // Wakes up to ~1 ms late: still before the deadline.
+            tokio::time::sleep(
+                (left - FINE / 2 - Duration::from_millis(1)).min(Duration::from_millis(50)),
+            )
+            .await;
+            continue;
+        }
+        let precise = match timer {
+            Some(t) => t.sleep_until(deadline).await.is_ok(),
+            None => false,
+        };
+        if !precise {
+            tokio::time::sleep_until(deadline.into()).await;
+        }
+    }
+}
+
+/// A free connection slot; if there is none, waits for one (the request
+/// and the schedule with it: the lag will say by how much), unless a stop
+/// comes first.
+async fn connection_slot(sh: &Shared, slots: &Arc<Semaphore>) -> Option<OwnedSemaphorePermit> {
+    if let Ok(p) = slots.clone().try_acquire_owned() {
+        return Some(p);
+    }
+    sh.waited_for_connection.fetch_add(1, Ordering::Relaxed);
+    let acquire = slots.clone().acquire_owned();
+    tokio::pin!(acquire);
+    loop {
+        tokio::select! {
+            p = &mut acquire => return Some(p.expect("the semaphore is never closed")),
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {
+                if sh.stop.load(Ordering::Relaxed) {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// Sends this worker's share of the schedule (every `stride`-th request
+/// from `index`), each at its instant.
 async fn open_worker(
     sh: Arc<Shared>,
-    mut rx: mpsc::Receiver<Job>,
+    schedule: Schedule,
+    index: usize,
+    stride: usize,
     connections: usize,
     rec: SyncSender<Record>,
     drain: Duration,
 ) {
+    // Without a timerfd (not Linux, or refused), tokio's 1 ms timer: the
+    // schedule lag will show the cost.
+    let timer = FdTimer::new().ok();
     let slots = Arc::new(Semaphore::new(connections));
     let idle: Arc<Mutex<Vec<Sender>>> = Arc::new(Mutex::new(Vec::with_capacity(connections)));
-    while let Some(job) = rx.recv().await {
-        let permit = match slots.clone().try_acquire_owned() {
-            Ok(p) => p,
-            Err(_) => {
-                sh.waited_for_connection.fetch_add(1, Ordering::Relaxed);
-                slots
-                    .clone()
-                    .acquire_owned()
-                    .await
-                    .expect("the semaphore is never closed")
-            }
+    let horizon = &sh.horizons[index];
+    for job in schedule.skip(index).step_by(stride) {
+        horizon.store(job.at_ns, Ordering::Release);
+        if !wait_until(&sh, timer.as_ref(), sh.t0 + Duration::from_nanos(job.at_ns)).await {
+            sh.mark_stopped();
+            break;
+        }
+        sh.count_offered(job.at_ns);
+        let Some(permit) = connection_slot(&sh, &slots).await else {
+            sh.mark_stopped();
+            break;
         };
         let conn = idle.lock().expect("pool lock").pop();
         let (sh, idle, rec) = (sh.clone(), idle.clone(), rec.clone());
@@ -509,6 +539,7 @@ async fn open_worker(
             send_record(&sh, &rec, to_record(&sh, job.at_ns, &ex));
         });
     }
+    horizon.store(u64::MAX, Ordering::Release);
     let all = slots.acquire_many(connections as u32);
     wait_in_flight(&sh, all, drain).await;
 }
@@ -570,7 +601,7 @@ async fn closed_worker(
         let (sh, rec, mix) = (sh.clone(), rec.clone(), mix.clone());
         let mut rng = stream(seed, &format!("loadgen/closed/{index}/{c}"));
         set.spawn(async move {
-            let mut conn: Option<Sender> = None;
+            let mut conn: Option<OwnedConn> = None;
             loop {
                 if sh.stop.load(Ordering::Relaxed) {
                     sh.mark_stopped();
@@ -582,8 +613,7 @@ async fn closed_worker(
                 }
                 let service = pick(&mix, open01(&mut rng));
                 sh.count_offered(now);
-                let mut ex = sh.client.exchange(service, conn.take()).await;
-                conn = ex.reusable.take();
+                let ex = sh.client.exchange_owned(service, &mut conn).await;
                 send_record(&sh, &rec, to_record(&sh, now, &ex));
             }
         });
@@ -600,13 +630,7 @@ fn fmt_s(ns: Nanos) -> String {
     dockmaster_sim::time::format_duration(ns)
 }
 
-fn finish(
-    opts: &Options,
-    sh: &Shared,
-    m: Measured,
-    dispatch: DispatchStats,
-    threads: usize,
-) -> Outcome {
+fn finish(opts: &Options, sh: &Shared, m: Measured, threads: usize) -> Outcome {
     let mut recording = m.recording;
     let dispatched = sh.dispatched.load(Ordering::Relaxed);
     let stopped_at = sh.stopped_at_ns.load(Ordering::Acquire);
@@ -644,7 +668,7 @@ fn finish(
         last_sent_s: m.last_sent_ns as f64 / 1e9,
         slice_s,
         stopped_at_s: stopped.then(|| stopped_at as f64 / 1e9),
-        finished_schedule: dispatch.finished_schedule,
+        finished_schedule: !stopped,
         expected_requests: expected,
         threads,
         connections_opened: sh.client.opened.load(Ordering::Relaxed),

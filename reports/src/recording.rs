@@ -103,7 +103,7 @@ pub struct SloSpec {
 // Everything below is the behaviour behind the fixed types above.
 
 use crate::stats::{mean_ci95, MeanCi};
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use hdrhistogram::Histogram;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -138,7 +138,10 @@ pub fn ns_to_us(latency_ns: u64) -> u64 {
     (latency_ns.saturating_add(500) / 1000).clamp(HIST_LOWEST_US, HIST_HIGHEST_US)
 }
 
-fn encode_histogram(h: &Histogram<u64>, serializer: &mut V2DeflateSerializer) -> Vec<u8> {
+/// Windows keep their histogram in the V2 encoding without deflate: a few
+/// kB for a window's sparse counts, and compressing happens once, when
+/// latency.hlog is written.
+fn encode_histogram(h: &Histogram<u64>, serializer: &mut V2Serializer) -> Vec<u8> {
     let mut buf = Vec::new();
     serializer
         .serialize(h, &mut buf)
@@ -244,8 +247,9 @@ pub struct Window {
     pub gauges: Vec<f64>,
     /// Exact sum of the ok latencies in ns (for the mean).
     pub sum_ns: u128,
-    /// The window's µs histogram, V2 deflate encoded (a few hundred bytes
-    /// instead of a 190 KB live histogram). See [`Window::histogram`].
+    /// The window's µs histogram, V2 encoded (V2 deflate when read back from
+    /// an hlog): a few kB instead of a 190 KB live histogram. See
+    /// [`Window::histogram`].
     pub histogram_v2z: Vec<u8>,
 }
 
@@ -404,7 +408,7 @@ pub struct Recorder {
     total: Histogram<u64>,
     total_sum_ns: u128,
     windows: Vec<Window>,
-    serializer: V2DeflateSerializer,
+    serializer: V2Serializer,
     next_t_start_s: f64,
 }
 
@@ -422,7 +426,7 @@ impl Recorder {
             total: new_histogram(),
             total_sum_ns: 0,
             windows: Vec::new(),
-            serializer: V2DeflateSerializer::new(),
+            serializer: V2Serializer::new(),
             next_t_start_s: 0.0,
         }
     }
@@ -647,7 +651,7 @@ impl Recording {
             error_rate: mean_ci95(&rates).into(),
         };
 
-        let mut serializer = V2DeflateSerializer::new();
+        let mut serializer = V2Serializer::new();
         let windows = (0..first.windows.len())
             .map(|i| {
                 let mut hist = new_histogram();

@@ -643,7 +643,15 @@ impl<'a> Simulation<'a> {
             return; // rescheduled or cancelled
         }
         t.serving.advance(now);
-        let std::cmp::Reverse((_, slot)) = t.serving.finishing.pop().expect("scheduled");
+        let std::cmp::Reverse((_, slot)) = *t.serving.finishing.peek().expect("scheduled");
+        // Slow-downs do not move the event (see `change_cpu_demand`): it may
+        // fire before the request is done, and then moves on to when it is.
+        let left = (t.slots[slot as usize].finish - t.serving.clock) * t.serving.stretch;
+        if left >= 1.0 {
+            self.schedule_completion(task);
+            return;
+        }
+        t.serving.finishing.pop();
         self.finish_request(task, slot);
         self.schedule_completion(task);
     }
@@ -709,7 +717,8 @@ impl<'a> Simulation<'a> {
 
     /// Changes a host's CPU demand. When the host is (or was) oversubscribed,
     /// the tasks there change speed: their work clocks are brought up to
-    /// date at the old speed and their next completions moved to the new.
+    /// date at the old speed; a faster task's next completion is moved
+    /// forward at once, a slower one's when its early event fires.
     fn change_cpu_demand(&mut self, host: u32, delta: f64) {
         let now = self.kernel.now();
         let h = &mut self.hosts[host as usize];
@@ -734,8 +743,12 @@ impl<'a> Simulation<'a> {
                 continue;
             }
             t.serving.advance(now);
+            let faster = stretch < t.serving.stretch;
             t.serving.stretch = stretch;
-            if !t.serving.finishing.is_empty() {
+            // A speed-up brings the next completion forward: move its event.
+            // A slow-down only delays it: the event, now early, reschedules
+            // itself when it fires (one event instead of one per change).
+            if faster && !t.serving.finishing.is_empty() {
                 self.schedule_completion(tid);
             }
         }

@@ -24,6 +24,7 @@ pub struct Args {
     pub closed: Option<usize>,
     pub duration: Option<Nanos>,
     pub check_slo: bool,
+    pub nice: Option<i32>,
     pub quiet: bool,
 }
 
@@ -52,6 +53,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         },
     };
     let stop = dockmaster_loadgen::stop::on_signals().context("installing the Ctrl-C handler")?;
+    dockmaster_loadgen::raise_fd_limit();
     let mut opts = Options::new(scenario, a.target.clone());
     opts.seed = a.seed.unwrap_or(opts.seed);
     opts.mode = mode;
@@ -61,6 +63,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         opts.threads = t;
     }
     opts.stop = stop.clone();
+    opts.nice = a.nice;
     let seed = opts.seed;
     if !a.quiet {
         let tty = std::io::stderr().is_terminal();

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use dockmaster_loadgen::testbed::{Testbed, TestbedOptions};
 use dockmaster_loadgen::TestbedError;
-use dockmaster_sim::scenario;
+use dockmaster_sim::scenario::{self, Algorithm};
 use dockmaster_sim::time::{format_duration, Nanos};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +18,7 @@ pub struct Args {
     pub haproxy: PathBuf,
     pub haproxy_threads: usize,
     pub coarse_timer: bool,
+    pub nice: Option<i32>,
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
@@ -33,7 +34,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
     opts.haproxy = a.haproxy;
     opts.haproxy_threads = a.haproxy_threads;
     opts.coarse_timer = a.coarse_timer;
+    opts.nice = a.nice;
     let stop = dockmaster_loadgen::stop::on_signals().context("installing the Ctrl-C handler")?;
+    dockmaster_loadgen::raise_fd_limit();
     let mut bed = match Testbed::start(&sc, &opts) {
         Ok(b) => b,
         Err(e @ TestbedError::HaproxyMissing { .. }) => {
@@ -58,12 +61,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
         bed.tasks().len(),
         per_service.join(", ")
     );
+    let algorithm = match sc.load_balancer.algorithm {
+        Algorithm::RoundRobin => "round_robin",
+        Algorithm::LeastOutstandingRequests => "least_outstanding_requests",
+        Algorithm::WeightedRandom => "weighted_random",
+    };
     println!(
-        "{} (pid {}, balance {} for {:?}) listening on {}",
+        "{} (pid {}, balance {} for {algorithm}) listening on {}",
         bed.haproxy_version(),
         bed.haproxy_pid(),
         bed.balance(),
-        sc.load_balancer.algorithm,
         bed.url()
     );
     for n in bed.notes() {

@@ -16,8 +16,13 @@
 //! simulator's own arrival instants, and the emulated tasks draw service
 //! times from the simulator's stream (`service-time/<service>`, same seed)
 //! in the same order — common random numbers. What is left is what the
-//! model leaves out (HAProxy, loopback, timer lateness: ~0.5 ms on a 40 ms
-//! service) and scheduling jitter on a shared 2-core box.
+//! model leaves out (HAProxy, loopback, timer lateness: ~0.4 ms on a 40 ms
+//! service, see benches/RESULTS-loadgen.md) and scheduling jitter on a
+//! shared 2-core box. Against the jitter, the testbed and the load
+//! generator run at nice -10 (as root, as CI does; elsewhere a no-op), and
+//! a run whose own clocks show a stall (schedule lag p99 > 2 ms or max
+//! > 50 ms, or a service-time timer 50 ms late) is measured once more: it
+//! says nothing about the model.
 //!
 //! Needs HAProxy (`.ci/run` installs it). `DOCKMASTER_E2E=skip` skips the
 //! test where it cannot be installed; nothing skips it silently.
@@ -67,7 +72,12 @@ fn one(dir: &Path, algorithm: &'static str) -> Run {
     let out = |name: &str| -> PathBuf { dir.join(format!("{algorithm}-{name}")) };
     let path = |p: &Path| p.to_str().expect("utf-8 path").to_string();
 
-    let bed = Testbed::start(&sc, &TestbedOptions::new(&sc)).expect("start the testbed");
+    // The harness runs ahead of the other tests sharing the machine (nice
+    // -10 as root; elsewhere a no-op): they would otherwise delay its clocks
+    // by milliseconds, and that is not what this test is about.
+    let mut opts = TestbedOptions::new(&sc);
+    opts.nice = Some(-10);
+    let bed = Testbed::start(&sc, &opts).expect("start the testbed");
     let lt = dockmaster(&[
         "loadtest",
         &path(&file),
@@ -77,6 +87,8 @@ fn one(dir: &Path, algorithm: &'static str) -> Run {
         &path(&out("measured")),
         "--timeout",
         "10s",
+        "--nice",
+        "-10",
         "-q",
     ]);
     let timer = bed.timer_stats().expect("the precise timer is on");
@@ -275,12 +287,8 @@ fn judge(r: &Run, log: &mut String) -> Vec<String> {
 
 #[test]
 fn simulation_agrees_with_a_load_test_of_the_testbed() {
-    if std::env::var("DOCKMASTER_E2E").as_deref() == Ok("skip") {
-        eprintln!("DOCKMASTER_E2E=skip: end-to-end test skipped");
+    if !haproxy_or_skip() {
         return;
-    }
-    if let Err(e) = dockmaster_loadgen::testbed::haproxy::version(Path::new("haproxy")) {
-        panic!("{e}\n(.ci/run installs haproxy; DOCKMASTER_E2E=skip skips this test)");
     }
     let dir = tempfile::tempdir().expect("temp dir");
     // Both algorithms at once: ~45 s instead of ~90 s, at ~300 requests/s
@@ -319,4 +327,151 @@ fn simulation_agrees_with_a_load_test_of_the_testbed() {
         "simulation and measurement disagree:\n  {}\n{log}",
         bad.join("\n  ")
     );
+}
+
+fn haproxy_or_skip() -> bool {
+    if std::env::var("DOCKMASTER_E2E").as_deref() == Ok("skip") {
+        eprintln!("DOCKMASTER_E2E=skip: end-to-end test skipped");
+        return false;
+    }
+    if let Err(e) = dockmaster_loadgen::testbed::haproxy::version(Path::new("haproxy")) {
+        panic!("{e}\n(.ci/run installs haproxy; DOCKMASTER_E2E=skip skips this test)");
+    }
+    true
+}
+
+fn interrupt(pid: u32) {
+    let ok = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(ok.success(), "kill -INT {pid}");
+}
+
+/// Waits for a child to exit, at most `secs`; kills it if it does not.
+fn wait_bounded(child: &mut std::process::Child, secs: u64) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            return s;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("process {} did not exit within {secs} s", child.id());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The two commands as a user runs them: `testbed` prints the URL, a
+/// `loadtest` slice goes through HAProxy, Ctrl-C on the load test still
+/// writes its recording (exit 130), Ctrl-C on the testbed stops HAProxy.
+#[test]
+fn testbed_and_loadtest_commands_stop_cleanly_on_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    if !haproxy_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = scenario("testbed-small.toml");
+    let file = file.to_str().unwrap();
+    let mut bed = Command::new(env!("CARGO_BIN_EXE_dockmaster"))
+        .args(["testbed", file, "--for", "60s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start dockmaster testbed");
+    let mut lines = BufReader::new(bed.stdout.take().unwrap()).lines();
+    let mut url = None;
+    let mut haproxy_pid = None;
+    for line in lines.by_ref() {
+        let line = line.expect("testbed output");
+        if let Some(p) = line.split("(pid ").nth(1) {
+            haproxy_pid = p.split(',').next().map(|s| s.to_string());
+        }
+        if let Some(u) = line.split("listening on ").nth(1) {
+            url = Some(u.trim().to_string());
+            break;
+        }
+    }
+    let url = url.expect("testbed printed its URL");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let m1 = dir.path().join("slice");
+    let slice = dockmaster(&[
+        "loadtest",
+        file,
+        "--target",
+        &url,
+        "-o",
+        m1.to_str().unwrap(),
+        "--from",
+        "10s",
+        "--to",
+        "12s",
+        "--rate-scale",
+        "0.5",
+        "-q",
+    ]);
+    assert!(slice.status.success(), "{}", stderr(&slice));
+    let rec = Recording::read_dir(&m1).unwrap();
+    // 300/s × 0.5 × 2 s ≈ 300 requests, all answered.
+    assert!(
+        (230..=370).contains(&rec.offered),
+        "offered {}",
+        rec.offered
+    );
+    assert_eq!(rec.ok, rec.offered);
+    assert_eq!(rec.meta.duration_s, 2.0);
+
+    let m2 = dir.path().join("interrupted");
+    let mut lt = Command::new(env!("CARGO_BIN_EXE_dockmaster"))
+        .args([
+            "loadtest",
+            file,
+            "--target",
+            &url,
+            "-o",
+            m2.to_str().unwrap(),
+            "-q",
+        ])
+        .spawn()
+        .expect("start dockmaster loadtest");
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    interrupt(lt.id());
+    let status = wait_bounded(&mut lt, 10);
+    assert_eq!(status.code(), Some(130));
+    let rec = Recording::read_dir(&m2).expect("the recording is written after Ctrl-C");
+    let report = LoadtestReport::read(&m2).expect("loadtest.json is written after Ctrl-C");
+    assert!(report.stopped_early);
+    assert!(
+        rec.meta.duration_s < 5.0 && rec.offered > 200,
+        "{} s, {}",
+        rec.meta.duration_s,
+        rec.offered
+    );
+    assert_eq!(
+        rec.ok + rec.errors(),
+        rec.offered,
+        "in-flight requests were drained"
+    );
+
+    interrupt(bed.id());
+    let status = wait_bounded(&mut bed, 10);
+    assert!(status.success(), "testbed exit {status}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(
+        rest.iter().any(|l| l.contains("stopped HAProxy")),
+        "{rest:?}"
+    );
+    if let Some(pid) = haproxy_pid {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists()
+                || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .is_ok_and(|s| s.contains(") Z")),
+            "haproxy {pid} outlived the testbed"
+        );
+    }
 }

@@ -375,3 +375,34 @@ fn median(v: impl Iterator<Item = f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
+
+#[test]
+fn background_failures_are_replaced() {
+    // 3 hosts failing at one per 10 minutes each: ~6 failures in 20 min.
+    // Each is replaced by the ASG and its tasks by the scheduler.
+    let text = std::fs::read_to_string(scenario("steady.toml"))
+        .unwrap()
+        .replace("duration = \"10m\"", "duration = \"20m\"")
+        .replace("[slo]", "[faults]\ninstance_mtbf = \"10m\"\n\n[slo]");
+    let s = parse(&text);
+    let rec = run(&s);
+    let failures = events(&rec, "fail_instance", "");
+    assert!(failures.len() >= 2, "only {} failures", failures.len());
+    let launches = events(&rec, "launch", "");
+    assert!(launches.len() >= failures.len() - 1, "{} launches", launches.len());
+    for f in &failures {
+        assert!(
+            launches.iter().any(|l| l.t_s == f.t_s),
+            "no replacement launched at {} s",
+            f.t_s
+        );
+    }
+    // Errors come only from the failures: the 502s of lost requests.
+    let e = &rec.errors_by_kind;
+    let non_502: u64 = e
+        .iter()
+        .filter(|(k, _)| **k != dockmaster_reports::ErrorKind::Http502)
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(non_502, 0, "{e:?}");
+}

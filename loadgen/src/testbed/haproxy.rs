@@ -139,18 +139,25 @@ pub struct ChildGuard {
 }
 
 impl ChildGuard {
-    pub fn spawn(mut cmd: Command) -> std::io::Result<ChildGuard> {
+    /// Starts `cmd`, at nice value `nice` if given (best effort).
+    pub fn spawn(mut cmd: Command, nice: Option<i32>) -> std::io::Result<ChildGuard> {
         #[cfg(target_os = "linux")]
         {
             use std::os::unix::process::CommandExt;
-            // SAFETY: prctl is async-signal-safe and touches only the child.
+            // SAFETY: prctl and setpriority are async-signal-safe and touch
+            // only the child.
             unsafe {
-                cmd.pre_exec(|| {
+                cmd.pre_exec(move || {
                     libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                    if let Some(n) = nice {
+                        libc::setpriority(libc::PRIO_PROCESS, 0, n);
+                    }
                     Ok(())
                 });
             }
         }
+        #[cfg(not(target_os = "linux"))]
+        let _ = nice;
         Ok(ChildGuard {
             child: Some(cmd.spawn()?),
         })
@@ -197,13 +204,15 @@ impl Drop for ChildGuard {
     }
 }
 
-/// Starts `program -db -f config_path` (foreground), its output to
-/// `log_path`, and waits until `frontend` accepts connections.
+/// Starts `program -db -f config_path` (foreground, at nice value `nice` if
+/// given), its output to `log_path`, and waits until `frontend` accepts
+/// connections.
 pub fn start(
     program: &Path,
     config_path: &Path,
     log_path: &Path,
     frontend: SocketAddr,
+    nice: Option<i32>,
 ) -> Result<ChildGuard, TestbedError> {
     let read_log = || std::fs::read_to_string(log_path).unwrap_or_default();
     let check = Command::new(program)
@@ -233,8 +242,8 @@ pub fn start(
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2);
-    let mut guard =
-        ChildGuard::spawn(cmd).map_err(TestbedError::io(format!("start {}", program.display())))?;
+    let mut guard = ChildGuard::spawn(cmd, nice)
+        .map_err(TestbedError::io(format!("start {}", program.display())))?;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(status) = guard.try_wait() {

@@ -21,7 +21,7 @@
 pub mod emulator;
 pub mod haproxy;
 
-use crate::clock::{PreciseTimer, TimerStats};
+use crate::clock::{set_thread_nice, PreciseTimer, TimerStats};
 use crate::error::TestbedError;
 use dockmaster_sim::dist::Sampler;
 use dockmaster_sim::rng::stream;
@@ -47,6 +47,9 @@ pub struct TestbedOptions {
     /// Sleep service times on tokio's 1 ms timer instead of the precise one
     /// (to see what the coarse timer costs).
     pub coarse_timer: bool,
+    /// Nice value for HAProxy and the emulated tasks' threads (negative:
+    /// ahead of neighbouring work; needs root). `None`: inherited.
+    pub nice: Option<i32>,
 }
 
 impl TestbedOptions {
@@ -57,6 +60,7 @@ impl TestbedOptions {
             haproxy_threads: 1,
             threads: 1,
             coarse_timer: false,
+            nice: None,
         }
     }
 }
@@ -107,13 +111,19 @@ impl Testbed {
                 "no service has a task to emulate".into(),
             ));
         }
+        let nice = opts.nice;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(opts.threads.max(1))
             .thread_name("testbed-task")
+            .on_thread_start(move || {
+                if let Some(n) = nice {
+                    set_thread_nice(n);
+                }
+            })
             .enable_all()
             .build()
             .map_err(TestbedError::io("start the testbed's runtime"))?;
-        let timer = (!opts.coarse_timer).then(PreciseTimer::start);
+        let timer = (!opts.coarse_timer).then(|| PreciseTimer::start_with_nice(nice));
 
         let mut tasks = Vec::new();
         let mut addrs: Vec<Vec<SocketAddr>> = Vec::new();
@@ -190,6 +200,7 @@ impl Testbed {
             &config_path,
             &dir.join("haproxy.log"),
             frontend,
+            opts.nice,
         )?;
 
         Ok(Testbed {

@@ -4,6 +4,7 @@
 //! decimals, nothing reads the clock.
 
 use super::*;
+use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::serialization::interval_log::{
     IntervalLogIterator, IntervalLogWriterBuilder, LogEntry,
 };
