@@ -67,7 +67,7 @@ impl Sampler {
     pub fn sample(&self, rng: &mut Rng) -> Nanos {
         let s = match self {
             Sampler::Constant(v) => return *v,
-            Sampler::Exponential(mean) => -open01(rng).ln() * mean,
+            Sampler::Exponential(mean) => crate::rng::exp_secs(rng, 1.0) * mean,
             Sampler::LogNormal { mu, sigma } => {
                 let z: f64 = StandardNormal.sample(rng);
                 (mu + sigma * z).exp()
