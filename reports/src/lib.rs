@@ -12,9 +12,9 @@
 //! Architecture invariant: this crate knows nothing of the simulator or of
 //! hyper; it sees latencies, counters and named gauges.
 
-pub mod events;
 pub mod charts;
 pub mod compare;
+pub mod events;
 pub mod html;
 pub mod recording;
 pub mod stats;

@@ -3,7 +3,7 @@
 //! the way people describe latency; each sampler converts once to the
 //! distribution's native parameters.
 
-use crate::rng::{open01, Rng};
+use crate::rng::Rng;
 use crate::scenario::Dist;
 use crate::time::{Nanos, NANOS_PER_SEC};
 use rand::Rng as _;

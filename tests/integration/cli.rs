@@ -98,7 +98,9 @@ fn check_slo_fails_the_exit_status_when_missed() {
 
 #[test]
 fn help_has_an_example_for_every_command() {
-    for cmd in ["validate", "simulate", "report", "compare", "loadtest", "testbed"] {
+    for cmd in [
+        "validate", "simulate", "report", "compare", "loadtest", "testbed",
+    ] {
         let o = dockmaster(&[cmd, "--help"]);
         assert!(o.status.success());
         assert!(

@@ -20,9 +20,9 @@
 //! service, see benches/RESULTS-loadgen.md) and scheduling jitter on a
 //! shared 2-core box. Against the jitter, the testbed and the load
 //! generator run at nice -10 (as root, as CI does; elsewhere a no-op), and
-//! a run whose own clocks show a stall (schedule lag p99 > 2 ms or max
-//! > 50 ms, or a service-time timer 50 ms late) is measured once more: it
-//! says nothing about the model.
+//! a run whose own clocks show a stall (schedule lag p99 above 2 ms or max
+//! above 50 ms, or a service-time timer 50 ms late) is measured once more:
+//! it says nothing about the model.
 //!
 //! Needs HAProxy (`.ci/run` installs it). `DOCKMASTER_E2E=skip` skips the
 //! test where it cannot be installed; nothing skips it silently.

@@ -4,10 +4,10 @@
 //! decimals, nothing reads the clock.
 
 use super::*;
-use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::serialization::interval_log::{
     IntervalLogIterator, IntervalLogWriterBuilder, LogEntry,
 };
+use hdrhistogram::serialization::V2DeflateSerializer;
 use serde::ser::SerializeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
