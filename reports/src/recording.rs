@@ -15,6 +15,15 @@ pub const HIST_LOWEST_US: u64 = 1;
 pub const HIST_HIGHEST_US: u64 = 3_600_000_000;
 pub const HIST_SIGFIG: u8 = 3;
 
+/// Gauges [`Recording::pool`] adds: each window's p50 and p99 95%
+/// confidence interval across replications (ms).
+pub const WINDOW_CI_GAUGES: [&str; 4] = [
+    "p50_ms_ci95_lo",
+    "p50_ms_ci95_hi",
+    "p99_ms_ci95_lo",
+    "p99_ms_ci95_hi",
+];
+
 /// What produced a recording.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -687,9 +696,28 @@ impl Recording {
                 w.ok = hist.len();
                 w.latency = LatencyStats::from_histogram(&hist, w.sum_ns);
                 w.histogram_v2z = encode_histogram(&hist, &mut serializer);
+                // Each window's p50 and p99 across replications: a 95%
+                // confidence band per window (Student t over the replications
+                // that had responses in it).
+                for pick in [|l: &LatencyStats| l.p50_ms, |l: &LatencyStats| l.p99_ms] {
+                    let xs: Vec<f64> = reps
+                        .iter()
+                        .map(|r| pick(&r.windows[i].latency))
+                        .filter(|x| x.is_finite())
+                        .collect();
+                    let c = mean_ci95(&xs);
+                    let (lo, hi) = if xs.len() >= 2 {
+                        (c.lo, c.hi)
+                    } else {
+                        (f64::NAN, f64::NAN)
+                    };
+                    w.gauges.extend([lo, hi]);
+                }
                 w
             })
             .collect();
+        let mut gauge_names = first.gauge_names.clone();
+        gauge_names.extend(WINDOW_CI_GAUGES.iter().map(|g| g.to_string()));
 
         let mut total = new_histogram();
         for r in &reps {
@@ -726,7 +754,7 @@ impl Recording {
 
         Recording {
             meta: first.meta.clone(),
-            gauge_names: first.gauge_names.clone(),
+            gauge_names,
             windows,
             ok: total.len(),
             total,

@@ -3,7 +3,7 @@
 //!
 //! | chart | panels | series |
 //! |---|---|---|
-//! | latency | 1, log y | p50, p90, p99, max; SLO targets; run-level CI bands when pooled |
+//! | latency | 1, log y | p50, p90, p99, max; SLO targets; per-window CI bands when pooled |
 //! | throughput | 2 | offered, completed; errors/s by kind |
 //! | capacity | hosts, tasks | in service / pending / ASG desired; running / pending / draining / desired per service |
 //! | utilisation | 1, 0–100 % | CPU utilisation, CPU and memory reservation |
@@ -206,13 +206,45 @@ pub(crate) fn latency(ctx: &Context<'_>) -> Option<(Figure, String)> {
         Line::new("p90", ORANGE, ctx.series(|i| w[i].latency.p90_ms)),
         Line::new("p50", BLUE, ctx.series(|i| w[i].latency.p50_ms)),
     ];
+    let per_window = |lo: &str, hi: &str| -> Option<Vec<(f64, f64, f64)>> {
+        let (lo, hi) = (ctx.gauge(lo)?, ctx.gauge(hi)?);
+        Some(
+            lo.iter()
+                .zip(&hi)
+                .filter(|(l, h)| l.1.is_finite() && h.1.is_finite())
+                .map(|(l, h)| (l.0, l.1, h.1))
+                .collect(),
+        )
+    };
+    let mut banded_per_window = false;
     if let Some(r) = &rec.replications {
         let (x0, x1) = (0.0, ctx.x_axis().range.map_or(1.0, |r| r.1));
-        for (name, ci, color) in [
-            ("p50", r.latency_ms.p50, BLUE),
-            ("p99", r.latency_ms.p99, VERMILLION),
+        for (name, ci, color, lo, hi) in [
+            (
+                "p50",
+                r.latency_ms.p50,
+                BLUE,
+                "p50_ms_ci95_lo",
+                "p50_ms_ci95_hi",
+            ),
+            (
+                "p99",
+                r.latency_ms.p99,
+                VERMILLION,
+                "p99_ms_ci95_lo",
+                "p99_ms_ci95_hi",
+            ),
         ] {
-            if ci.lo.is_finite() && ci.hi.is_finite() {
+            if let Some(points) = per_window(lo, hi).filter(|p| !p.is_empty()) {
+                // Each window's percentile across replications.
+                banded_per_window = true;
+                p.bands.push(Band {
+                    label: format!("{name}: 95% CI per window over {} replications", r.n),
+                    color,
+                    points,
+                });
+            } else if ci.lo.is_finite() && ci.hi.is_finite() {
+                // A recording pooled without per-window intervals: the run's.
                 p.bands.push(Band {
                     label: format!("run {name}: 95% CI over {} replications", r.n),
                     color,
@@ -229,10 +261,13 @@ pub(crate) fn latency(ctx: &Context<'_>) -> Option<(Figure, String)> {
         caption.push_str(" Dashed red: the SLO target, which applies to the whole run.");
     }
     if rec.replications.is_some() {
-        caption.push_str(
+        caption.push_str(if banded_per_window {
+            " Shaded bands: each window's p50 and p99 95% confidence interval across \
+             replications."
+        } else {
             " Shaded bands: the whole-run p50 and p99 with their 95% confidence interval \
-             across replications.",
-        );
+             across replications."
+        });
     }
     Some((ctx.figure("Latency per window", vec![p]), caption))
 }
