@@ -15,7 +15,12 @@ use std::process::ExitCode;
     name = "dockmaster",
     version,
     about = "Will our ECS-on-EC2 fleet hold when the traffic comes? Simulate it, load-test it, compare.",
-    after_help = "Examples:\n  dockmaster validate scenarios/flash-sale.toml\n  dockmaster simulate scenarios/flash-sale.toml -o out/flash-sale"
+    after_help = "Examples:\n  \
+        dockmaster validate scenarios/flash-sale.toml\n  \
+        dockmaster simulate scenarios/flash-sale.toml -o out/flash-sale   # then open out/flash-sale/report.html\n  \
+        dockmaster testbed scenarios/testbed-small.toml --for 2m          # prints a URL to load-test\n  \
+        dockmaster loadtest scenarios/testbed-small.toml --target http://127.0.0.1:PORT -o out/measured\n  \
+        dockmaster compare out/sim out/measured -o out/compare"
 )]
 struct Cli {
     #[command(subcommand)]

@@ -363,10 +363,20 @@ fn pooled_replications_draw_confidence_bands_and_bars() {
     let rec = Recording::pool(reps);
     let charts = recording_charts(&rec).unwrap();
     let lat = by_name(&charts, "latency");
-    assert!(lat
-        .series
-        .contains(&"run p99: 95% CI over 4 replications".to_string()));
+    // Pooling adds each window's interval: the bands follow the windows.
+    for name in ["p50", "p99"] {
+        let label = format!("{name}: 95% CI per window over 4 replications");
+        assert!(lat.series.contains(&label), "{label} in {:?}", lat.series);
+    }
     assert!(lat.svg.contains("<polygon"), "no band drawn");
+    let idx = |g: &str| rec.gauge_names.iter().position(|n| n == g).unwrap();
+    for w in rec.windows.iter().filter(|w| w.latency.count > 0) {
+        let (lo, hi) = (
+            w.gauges[idx("p99_ms_ci95_lo")],
+            w.gauges[idx("p99_ms_ci95_hi")],
+        );
+        assert!(lo <= hi, "window at {} s: [{lo}, {hi}]", w.t_start_s);
+    }
     let cdf = by_name(&charts, "latency-cdf");
     assert!(cdf
         .series
