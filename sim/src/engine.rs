@@ -564,7 +564,7 @@ impl<'a> Simulation<'a> {
             if self.start_service(t, slot, now) {
                 self.schedule_completion(t);
             }
-            self.service_started(t, 1);
+            self.slot_busy_changed(t, 1);
         } else if task.queue.len() < task.queue_limit as usize {
             task.queue.push_back(now);
             self.in_system += 1;
@@ -576,7 +576,7 @@ impl<'a> Simulation<'a> {
     /// A slot of task `t` became busy (`delta` = 1) or idle (−1): CPU demand
     /// of its host and service change.
     #[inline]
-    fn service_started(&mut self, t: u32, delta: i32) {
+    fn slot_busy_changed(&mut self, t: u32, delta: i32) {
         let now = self.kernel.now();
         let task = &self.tasks[t as usize];
         let host = task.host.expect("serving tasks are placed");
@@ -681,7 +681,7 @@ impl<'a> Simulation<'a> {
             s.busy = false;
             t.idle.push(slot);
             let drained = t.state == TaskState::Draining && t.outstanding() == 0;
-            self.service_started(task, -1);
+            self.slot_busy_changed(task, -1);
             if drained {
                 // Deregistration completes early once nothing is in flight
                 // (AWS_MODEL.md §2.4).
@@ -711,7 +711,7 @@ impl<'a> Simulation<'a> {
         }
         self.in_system -= (queued + busy) as u64;
         for _ in 0..busy {
-            self.service_started(task, -1);
+            self.slot_busy_changed(task, -1);
         }
     }
 
