@@ -99,6 +99,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
         .report
         .write(&a.out)
         .with_context(|| format!("writing {}/{LOADTEST_FILE}", a.out.display()))?;
+    // Every recording gets its pictures, a load test's too.
+    dockmaster_reports::html::write_report(&outcome.recording, &a.out)
+        .with_context(|| format!("drawing the report in {}", a.out.display()))?;
     if !a.quiet {
         let r = &outcome.report;
         println!("{}", outcome.recording.summary_table());
