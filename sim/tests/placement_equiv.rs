@@ -21,26 +21,19 @@
 use dockmaster_sim::placement::indexed::Indexed;
 use dockmaster_sim::placement::oracle::Oracle;
 use dockmaster_sim::placement::{HostId, HostSpec, Placement, TaskSpec};
-use dockmaster_sim::scenario::{
-    Attribute, ExprOp, Expression, PlacementConstraint, PlacementStrategy, Resource,
-};
+use dockmaster_sim::scenario::{Attribute, PlacementConstraint, PlacementStrategy, Resource};
 use proptest::prelude::*;
-use proptest::sample::{select, Index};
+use proptest::sample::select;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+mod common;
+use common::{
+    attribute_s, constraint_s, expression_s, host_spec, resource_s, task_spec_s as shape_s, TYPES,
+};
+
 // ---------------------------------------------------------------- fleet
 
-const AZS: [&str; 3] = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
-/// (name, architecture, registered cpu, registered memory MiB)
-const TYPES: [(&str, &str, u32, u32); 5] = [
-    ("m5.large", "x86_64", 2048, 7680),
-    ("m5.xlarge", "x86_64", 4096, 15680),
-    ("c6g.large", "arm64", 2048, 3700),
-    ("t3.medium", "x86_64", 2048, 3900),
-    ("m5.2xlarge", "x86_64", 8192, 31616),
-];
-const ARCHS: [&str; 2] = ["x86_64", "arm64"];
 const PATTERNS: [&str; 8] = [
     "m5.*",
     "*large",
@@ -52,39 +45,7 @@ const PATTERNS: [&str; 8] = [
     "c6g.*",
 ];
 
-fn host_spec(type_index: usize, az: usize) -> HostSpec {
-    let (name, arch, cpu, memory) = TYPES[type_index];
-    HostSpec {
-        az: az as u16,
-        instance_type: name.to_string(),
-        az_name: AZS[az].to_string(),
-        cpu_architecture: arch.to_string(),
-        cpu,
-        memory,
-    }
-}
-
-fn universe(a: Attribute) -> Vec<&'static str> {
-    match a {
-        Attribute::AvailabilityZone => AZS.to_vec(),
-        Attribute::InstanceType => TYPES.iter().map(|t| t.0).collect(),
-        Attribute::CpuArchitecture => ARCHS.to_vec(),
-    }
-}
-
 // ---------------------------------------------------------------- generators
-
-fn attribute_s() -> impl Strategy<Value = Attribute> {
-    select(vec![
-        Attribute::AvailabilityZone,
-        Attribute::InstanceType,
-        Attribute::CpuArchitecture,
-    ])
-}
-
-fn resource_s() -> impl Strategy<Value = Resource> {
-    select(vec![Resource::Cpu, Resource::Memory])
-}
 
 fn strategy_s() -> impl Strategy<Value = PlacementStrategy> {
     prop_oneof![
@@ -93,59 +54,6 @@ fn strategy_s() -> impl Strategy<Value = PlacementStrategy> {
         3 => attribute_s().prop_map(PlacementStrategy::SpreadAttribute),
         2 => Just(PlacementStrategy::Random),
     ]
-}
-
-fn expression_s() -> impl Strategy<Value = Expression> {
-    (
-        attribute_s(),
-        0..5usize,
-        prop::collection::vec(any::<Index>(), 0..=2),
-        any::<Index>(),
-    )
-        .prop_map(|(attribute, op, picks, one)| {
-            let u = universe(attribute);
-            let list: Vec<String> = picks.iter().map(|i| i.get(&u).to_string()).collect();
-            let (op, values) = match op {
-                0 => (ExprOp::In, list),
-                1 => (ExprOp::NotIn, list),
-                2 => (ExprOp::Eq, vec![one.get(&u).to_string()]),
-                3 => (ExprOp::Ne, vec![one.get(&u).to_string()]),
-                _ => (ExprOp::Matches, vec![one.get(&PATTERNS).to_string()]),
-            };
-            let text = format!("{attribute:?} {op:?} {values:?}");
-            Expression {
-                attribute,
-                op,
-                values,
-                text,
-            }
-        })
-}
-
-fn constraint_s() -> impl Strategy<Value = PlacementConstraint> {
-    prop_oneof![
-        1 => Just(PlacementConstraint::DistinctInstance),
-        2 => expression_s().prop_map(PlacementConstraint::MemberOf),
-    ]
-}
-
-fn shape_s(
-    strategies: impl Strategy<Value = Vec<PlacementStrategy>>,
-    constraints: impl Strategy<Value = Vec<PlacementConstraint>>,
-) -> impl Strategy<Value = TaskSpec> {
-    (
-        select(vec![0u32, 128, 256, 512, 1024, 2048]),
-        select(vec![128u32, 256, 512, 1024, 2048, 4096]),
-        strategies,
-        constraints,
-    )
-        .prop_map(|(cpu, memory, strategies, constraints)| TaskSpec {
-            group: 0,
-            cpu,
-            memory,
-            strategies,
-            constraints,
-        })
 }
 
 /// 1–5 shapes; shape `i` belongs to group `7 + 10 * (i % 3)`, so shapes 0
@@ -162,7 +70,7 @@ fn shapes_s(shape: impl Strategy<Value = TaskSpec>) -> impl Strategy<Value = Vec
 fn any_shape() -> impl Strategy<Value = TaskSpec> {
     shape_s(
         prop::collection::vec(strategy_s(), 0..=5),
-        prop::collection::vec(constraint_s(), 0..=2),
+        prop::collection::vec(constraint_s(&PATTERNS), 0..=2),
     )
 }
 
@@ -185,7 +93,7 @@ fn common_shape() -> impl Strategy<Value = TaskSpec> {
         prop_oneof![
             2 => Just(vec![]),
             1 => Just(vec![PlacementConstraint::DistinctInstance]),
-            1 => expression_s().prop_map(|e| vec![PlacementConstraint::MemberOf(e)]),
+            1 => expression_s(&PATTERNS).prop_map(|e| vec![PlacementConstraint::MemberOf(e)]),
         ],
     )
 }
