@@ -54,10 +54,6 @@ impl TargetGroup {
         }
     }
 
-    pub fn registered(&self) -> usize {
-        self.healthy.len() + self.other.len()
-    }
-
     /// Chooses the target of the next request, or `None` when the group has
     /// no registered target (the ALB answers 503).
     #[inline]

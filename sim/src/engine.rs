@@ -630,9 +630,10 @@ impl<'a> Simulation<'a> {
     fn schedule_completion(&mut self, task: u32) {
         let t = &mut self.tasks[task as usize];
         t.serving.gen = t.serving.gen.wrapping_add(1);
-        if let Some((_, delay)) = t.serving.next_finish(&t.slots) {
+        if let Some((_, left)) = t.serving.next_finish(&t.slots) {
             let gen = t.serving.gen;
-            self.kernel.schedule(delay, Event::Completion { task, gen });
+            self.kernel
+                .schedule((left + 0.5) as Nanos, Event::Completion { task, gen });
         }
     }
 
@@ -643,10 +644,9 @@ impl<'a> Simulation<'a> {
             return; // rescheduled or cancelled
         }
         t.serving.advance(now);
-        let std::cmp::Reverse((_, slot)) = *t.serving.finishing.peek().expect("scheduled");
+        let (slot, left) = t.serving.next_finish(&t.slots).expect("scheduled");
         // Slow-downs do not move the event (see `change_cpu_demand`): it may
         // fire before the request is done, and then moves on to when it is.
-        let left = (t.slots[slot as usize].finish - t.serving.clock) * t.serving.stretch;
         if left >= 1.0 {
             self.schedule_completion(task);
             return;

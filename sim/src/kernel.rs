@@ -130,11 +130,6 @@ impl<E: Copy> Kernel<E> {
         self.fired
     }
 
-    /// Events waiting.
-    pub fn pending(&self) -> usize {
-        self.queue.v.len()
-    }
-
     /// Schedules `event` at `at`. Scheduling in the past is a bug in the
     /// model, not in the input.
     #[inline]

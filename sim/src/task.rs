@@ -94,12 +94,13 @@ impl Serving {
         }
     }
 
-    /// The slot that finishes first and the wall-clock delay until it does.
+    /// The slot that finishes first and the wall-clock ns until it does at
+    /// the current speed (clock brought up to date by the caller).
     #[inline]
-    pub fn next_finish(&self, slots: &[Slot]) -> Option<(u32, u64)> {
+    pub fn next_finish(&self, slots: &[Slot]) -> Option<(u32, f64)> {
         let Reverse((_, slot)) = *self.finishing.peek()?;
         let left = (slots[slot as usize].finish - self.clock).max(0.0);
-        Some((slot, (left * self.stretch + 0.5) as u64))
+        Some((slot, left * self.stretch))
     }
 }
 
@@ -151,11 +152,6 @@ impl Task {
     #[inline]
     pub fn outstanding(&self) -> usize {
         self.slots.len() - self.idle.len() + self.queue.len()
-    }
-
-    #[inline]
-    pub fn busy(&self) -> usize {
-        self.slots.len() - self.idle.len()
     }
 
     /// Counts toward the service's tasks (PENDING, RUNNING or STOPPING in

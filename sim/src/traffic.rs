@@ -70,10 +70,6 @@ impl Profile {
         }
         sum
     }
-
-    pub fn peak(&self) -> f64 {
-        self.points.iter().map(|p| p.1).fold(0.0, f64::max)
-    }
 }
 
 /// The arrival instants of one service, in nanoseconds, increasing, up to the
