@@ -173,21 +173,29 @@ impl Client {
         req
     }
 
-    /// A new connection (to the target's addresses in turn); its driver runs
-    /// as a task on the current runtime.
-    async fn connect(&self) -> Result<Sender, ErrorKind> {
+    /// Opens a TCP connection to the next of the target's addresses and
+    /// does the HTTP/1.1 handshake; counts it as open. The caller runs (or
+    /// owns) the connection's driver and decrements `open` when it ends.
+    async fn handshake(&self) -> Result<(Sender, Driver), ErrorKind> {
         let addrs = &self.target.addrs;
         let addr = addrs[self.next_addr.fetch_add(1, Ordering::Relaxed) % addrs.len()];
         let tcp = TcpStream::connect(addr)
             .await
             .map_err(|_| ErrorKind::Connect)?;
         let _ = tcp.set_nodelay(true);
-        let (tx, conn) = http1::handshake(TokioIo::new(tcp))
+        let (tx, driver) = http1::handshake(TokioIo::new(tcp))
             .await
             .map_err(|_| ErrorKind::Connect)?;
         self.opened.fetch_add(1, Ordering::Relaxed);
         let now_open = self.open.fetch_add(1, Ordering::Relaxed) + 1;
         self.open_peak.fetch_max(now_open, Ordering::Relaxed);
+        Ok((tx, driver))
+    }
+
+    /// A new connection (to the target's addresses in turn); its driver runs
+    /// as a task on the current runtime.
+    async fn connect(&self) -> Result<Sender, ErrorKind> {
+        let (tx, conn) = self.handshake().await?;
         let open = self.open.clone();
         tokio::spawn(async move {
             let _ = conn.await;
@@ -264,18 +272,7 @@ impl Client {
 
     async fn connect_owned(&self, connect: &mut Option<Duration>) -> Result<OwnedConn, ErrorKind> {
         let t = Instant::now();
-        let addrs = &self.target.addrs;
-        let addr = addrs[self.next_addr.fetch_add(1, Ordering::Relaxed) % addrs.len()];
-        let tcp = TcpStream::connect(addr)
-            .await
-            .map_err(|_| ErrorKind::Connect)?;
-        let _ = tcp.set_nodelay(true);
-        let (tx, driver) = http1::handshake(TokioIo::new(tcp))
-            .await
-            .map_err(|_| ErrorKind::Connect)?;
-        self.opened.fetch_add(1, Ordering::Relaxed);
-        let now_open = self.open.fetch_add(1, Ordering::Relaxed) + 1;
-        self.open_peak.fetch_max(now_open, Ordering::Relaxed);
+        let (tx, driver) = self.handshake().await?;
         *connect = Some(t.elapsed());
         Ok(OwnedConn {
             tx,
