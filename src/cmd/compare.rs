@@ -8,12 +8,24 @@ use dockmaster_reports::Recording;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// The command's options (parsed by clap in main.rs).
+#[derive(clap::Args)]
 pub struct Args {
+    /// Recording folder of the simulation.
     pub sim: PathBuf,
+    /// Recording folder of the measurement (a load test).
     pub measured: PathBuf,
+    /// Output directory for the comparison.
+    #[arg(short, long)]
     pub out: PathBuf,
+    /// Largest relative error of p50, p90 and p99 that passes (0.15 = ±15%).
+    #[arg(long, default_value_t = 0.15)]
     pub tolerance: f64,
+    /// Exit with status 1 when the comparison fails.
+    #[arg(long)]
     pub check: bool,
+    /// Print nothing.
+    #[arg(short, long)]
     pub quiet: bool,
 }
 

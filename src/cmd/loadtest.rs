@@ -10,21 +10,53 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+/// The command's options (parsed by clap in main.rs).
+#[derive(clap::Args)]
 pub struct Args {
+    /// Scenario file (TOML).
     pub file: PathBuf,
+    /// Base URL of the endpoint, http://host[:port][/path].
+    #[arg(long)]
     pub target: String,
+    /// Output directory for the recording.
+    #[arg(short, long, default_value = "out")]
     pub out: PathBuf,
+    /// Seed of the arrival streams (overrides the file's `seed`).
+    #[arg(long)]
     pub seed: Option<u64>,
+    /// Multiply the traffic's rate (0.1 = a tenth, for dry runs).
+    #[arg(long, default_value_t = 1.0)]
     pub rate_scale: f64,
+    /// Replay from this scenario time on ("90s", "5m").
+    #[arg(long, value_parser = duration_arg)]
     pub from: Option<Nanos>,
+    /// Replay up to this scenario time (default: its end).
+    #[arg(long, value_parser = duration_arg)]
     pub to: Option<Nanos>,
+    /// Keep-alive connections at most; a request finding all busy waits (schedule lag).
+    #[arg(long, default_value_t = 1000)]
     pub max_connections: usize,
+    /// Per-request timeout ("30s").
+    #[arg(long, default_value = "30s", value_parser = duration_arg)]
     pub timeout: Nanos,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
     pub threads: Option<usize>,
+    /// Closed model instead: N connections sending back to back, for --duration.
+    #[arg(long, value_name = "N")]
     pub closed: Option<usize>,
+    /// How long the closed model runs ("10s").
+    #[arg(long, requires = "closed", value_parser = duration_arg)]
     pub duration: Option<Nanos>,
+    /// Exit with status 1 when the scenario's SLO is missed.
+    #[arg(long)]
     pub check_slo: bool,
+    /// Nice value of the generator's threads; negative (needs root) keeps
+    /// neighbouring work on a shared machine from delaying its sends.
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(i32).range(-20..=19))]
     pub nice: Option<i32>,
+    /// No progress line, no summary table.
+    #[arg(short, long)]
     pub quiet: bool,
 }
 

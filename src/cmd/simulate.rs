@@ -7,12 +7,26 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+/// The command's options (parsed by clap in main.rs).
+#[derive(clap::Args)]
 pub struct Args {
+    /// Scenario file (TOML).
     pub file: PathBuf,
+    /// Output directory for the recording.
+    #[arg(short, long, default_value = "out")]
     pub out: PathBuf,
+    /// Seed for every random stream (overrides the file's `seed`).
+    #[arg(long)]
     pub seed: Option<u64>,
+    /// Independent replications, run in parallel and pooled; the summary
+    /// gives each percentile's mean and 95% confidence interval.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replications: u32,
+    /// Exit with status 1 when the scenario's SLO is missed.
+    #[arg(long)]
     pub check_slo: bool,
+    /// No progress bar, no summary table.
+    #[arg(short, long)]
     pub quiet: bool,
 }
 

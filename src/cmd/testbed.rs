@@ -11,13 +11,29 @@ use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+/// The command's options (parsed by clap in main.rs).
+#[derive(clap::Args)]
 pub struct Args {
+    /// Scenario file (TOML).
     pub file: PathBuf,
+    /// Stop after this long ("90s", "10m"); default: until Ctrl-C.
+    #[arg(long = "for", value_name = "DURATION", value_parser = super::loadtest::duration_arg)]
     pub run_for: Option<Nanos>,
+    /// Seed of the service-time streams (overrides the file's `seed`).
+    #[arg(long)]
     pub seed: Option<u64>,
+    /// The HAProxy program.
+    #[arg(long, default_value = "haproxy")]
     pub haproxy: PathBuf,
+    /// HAProxy threads (nbthread).
+    #[arg(long, default_value_t = 1)]
     pub haproxy_threads: usize,
+    /// Sleep service times on tokio's 1 ms timer (to see what it costs).
+    #[arg(long)]
     pub coarse_timer: bool,
+    /// Nice value of HAProxy and the emulated tasks; negative (needs root)
+    /// keeps neighbouring work from delaying their clocks.
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(i32).range(-20..=19))]
     pub nice: Option<i32>,
 }
 
