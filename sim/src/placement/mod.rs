@@ -15,6 +15,8 @@
 
 pub mod indexed;
 pub mod oracle;
+#[cfg(test)]
+mod test_fleet;
 
 use crate::scenario::{Attribute, PlacementConstraint, PlacementStrategy};
 use rand_xoshiro::Xoshiro256PlusPlus;

@@ -339,28 +339,7 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
 
-    const AZS: [&str; 3] = ["us-east-1a", "us-east-1b", "us-east-1c"];
-
-    fn host(az: u16, instance_type: &str, cpu: u32, memory: u32) -> HostSpec {
-        HostSpec {
-            az,
-            instance_type: instance_type.to_string(),
-            az_name: AZS[az as usize].to_string(),
-            cpu_architecture: "x86_64".to_string(),
-            cpu,
-            memory,
-        }
-    }
-
-    fn task(group: u32, cpu: u32, memory: u32, strategies: Vec<PlacementStrategy>) -> TaskSpec {
-        TaskSpec {
-            group,
-            cpu,
-            memory,
-            strategies,
-            constraints: Vec::new(),
-        }
-    }
+    use crate::placement::test_fleet::{host, task};
 
     fn rng() -> Xoshiro256PlusPlus {
         Xoshiro256PlusPlus::seed_from_u64(7)
