@@ -35,6 +35,8 @@ pub struct Cluster {
     /// Availability zones, in file order. Hosts refer to them by index.
     pub azs: Vec<String>,
     pub asg: Asg,
+    /// CFS bandwidth period of hard task CPU limits, ns (8–100 ms).
+    pub cpu_period: Nanos,
 }
 
 /// An EC2 instance type as ECS sees it.
@@ -100,8 +102,12 @@ pub struct Service {
     /// Waiting places per task; a request finding them full gets 503.
     pub queue_limit: u32,
     pub service_time: Dist,
-    /// Share of service time spent on CPU, 0..=1.
+    /// Share of service time spent on CPU, 0..=1: a request drawing service
+    /// time `s` needs `s × cpu_per_request` of CPU work (at one full vCPU),
+    /// then waits `s × (1 − cpu_per_request)` off the CPU.
     pub cpu_per_request: f64,
+    /// How the task's `cpu` units limit its CPU.
+    pub cpu_limit: CpuLimit,
     /// Placement → running and ready for its first health check.
     pub startup_time: Nanos,
     /// Strategies in precedence order. Never empty: an absent list becomes
@@ -110,6 +116,20 @@ pub struct Service {
     pub constraints: Vec<PlacementConstraint>,
     pub deployment: Deployment,
     pub autoscaling: Option<ServiceAutoscaling>,
+}
+
+/// How ECS turns a task's `cpu` units into a kernel limit (AWS_MODEL.md
+/// §1.1; docs/aws-behaviour.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuLimit {
+    /// Task-level `cpu`: a CFS bandwidth quota of cpu/1024 vCPU per
+    /// `cluster.cpu_period`. The task runs at full speed until the period's
+    /// quota is spent, then waits for the next period.
+    Hard,
+    /// Container-level `cpu` only: Docker CpuShares. Idle host CPU goes to
+    /// whoever wants it; under contention tasks get CPU in proportion to
+    /// their `cpu` units.
+    Shares,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

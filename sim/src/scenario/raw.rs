@@ -20,7 +20,7 @@
 //! comes from). The defaults themselves are the `DEFAULT_*` constants below.
 
 use super::error::{Problem, MISSING};
-use crate::time::{Nanos, NANOS_PER_SEC};
+use crate::time::{Nanos, NANOS_PER_MILLI, NANOS_PER_SEC};
 use serde::Deserialize;
 use serde_path_to_error::Segment;
 
@@ -54,6 +54,11 @@ pub const DEFAULT_QUEUE_LIMIT: u32 = 100;
 /// Service `cpu_per_request`: 0.0, requests do not load the CPU (pure
 /// waiting, e.g. on a database) unless the file says so.
 pub const DEFAULT_CPU_PER_REQUEST: f64 = 0.0;
+/// `cluster.cpu_period`: 100 ms, the ECS agent's `ECS_CGROUP_CPU_PERIOD`
+/// default; the agent accepts 8 ms to 100 ms.
+pub const DEFAULT_CPU_PERIOD: Nanos = 100 * NANOS_PER_MILLI;
+pub const MIN_CPU_PERIOD: Nanos = 8 * NANOS_PER_MILLI;
+pub const MAX_CPU_PERIOD: Nanos = 100 * NANOS_PER_MILLI;
 /// Service `startup_time`: 20 s from placement to ready for the first health
 /// check (image already cached, small JVM/Node start). Not an AWS figure: a
 /// modelling choice; AWS_MODEL.md §1.5–1.6 give no typical start time.
@@ -128,6 +133,9 @@ pub struct RawCluster {
     /// `[[cluster.instance_types]]`: custom types that extend the catalogue,
     /// or replace a built-in entry of the same name. Default: none.
     pub instance_types: Option<Vec<RawInstanceType>>,
+    /// The CFS period of task CPU quotas (the ECS agent's
+    /// `ECS_CGROUP_CPU_PERIOD`). Default [`DEFAULT_CPU_PERIOD`]; 8 ms–100 ms.
+    pub cpu_period: Option<Value>,
 }
 
 /// `[[cluster.instance_types]]`.
@@ -248,6 +256,12 @@ pub struct RawService {
     pub service_time: Option<RawDist>,
     /// Share of service time on CPU, 0..=1. Default [`DEFAULT_CPU_PER_REQUEST`].
     pub cpu_per_request: Option<Value>,
+    /// How the task's `cpu` limits it. Default `"hard"`: on EC2 the ECS agent
+    /// turns a task-level `cpu` into a CFS bandwidth quota (cpu/1024 vCPU per
+    /// period), so a task never gets more than it reserved. `"shares"` is the
+    /// container-level-only case: `cpu` is a relative weight (CpuShares) and
+    /// idle host CPU may be borrowed.
+    pub cpu_limit: Option<Value>,
     /// Placement → ready. Default [`DEFAULT_STARTUP_TIME`].
     pub startup_time: Option<Value>,
     /// Strategies in precedence order, at most 5 (AWS_MODEL.md §1.4).

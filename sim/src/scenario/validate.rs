@@ -64,6 +64,7 @@ struct Span(Option<Nanos>);
 struct Fleet {
     instance_type: Option<InstanceType>,
     azs: Option<Vec<String>>,
+    cpu_period: Option<Nanos>,
 }
 
 impl Checker<'_> {
@@ -406,11 +407,12 @@ impl Checker<'_> {
             duration: duration.unwrap_or(0),
             seed: seed.unwrap_or(raw::DEFAULT_SEED),
             window: window.unwrap_or(raw::DEFAULT_WINDOW),
-            cluster: match (fleet.instance_type, fleet.azs, asg) {
-                (Some(instance_type), Some(azs), Some(asg)) => Cluster {
+            cluster: match (fleet.instance_type, fleet.azs, asg, fleet.cpu_period) {
+                (Some(instance_type), Some(azs), Some(asg), Some(cpu_period)) => Cluster {
                     instance_type,
                     azs,
                     asg,
+                    cpu_period,
                 },
                 _ => placeholder_cluster(),
             },
@@ -505,7 +507,21 @@ impl Checker<'_> {
                 None
             }
         };
-        (Fleet { instance_type, azs }, asg)
+        let cpu_period = self.dur_or(
+            "cluster.cpu_period",
+            &c.cpu_period,
+            raw::DEFAULT_CPU_PERIOD,
+            |d| (raw::MIN_CPU_PERIOD..=raw::MAX_CPU_PERIOD).contains(&d),
+            "a duration from 8ms to 100ms (the ECS agent's ECS_CGROUP_CPU_PERIOD range)",
+        );
+        (
+            Fleet {
+                instance_type,
+                azs,
+                cpu_period,
+            },
+            asg,
+        )
     }
 
     fn instance_type(&mut self, path: &str, t: &raw::RawInstanceType) -> Option<InstanceType> {
@@ -865,6 +881,12 @@ impl Checker<'_> {
             |x| (0.0..=1.0).contains(&x),
             "a share of the service time from 0 to 1",
         );
+        let cpu_limit = self.choice_or(
+            &p("cpu_limit"),
+            &s.cpu_limit,
+            CpuLimit::Hard,
+            &[("hard", CpuLimit::Hard), ("shares", CpuLimit::Shares)],
+        );
         let startup_time = self.dur_or(
             &p("startup_time"),
             &s.startup_time,
@@ -885,6 +907,7 @@ impl Checker<'_> {
             queue_limit: queue_limit?,
             service_time: service_time?,
             cpu_per_request: cpu_per_request?,
+            cpu_limit: cpu_limit?,
             startup_time: startup_time?,
             placement: placement?,
             constraints: constraints?,
@@ -1615,6 +1638,7 @@ fn sample(field: &str) -> Option<Nanos> {
 
 fn placeholder_cluster() -> Cluster {
     Cluster {
+        cpu_period: raw::DEFAULT_CPU_PERIOD,
         instance_type: catalogue::builtin()[0].clone(),
         azs: Vec::new(),
         asg: Asg {
@@ -1640,6 +1664,7 @@ fn placeholder_service(name: String) -> Service {
             samples: Arc::from(Vec::new()),
         },
         cpu_per_request: 0.0,
+        cpu_limit: CpuLimit::Hard,
         startup_time: 0,
         placement: Vec::new(),
         constraints: Vec::new(),
