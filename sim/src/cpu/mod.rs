@@ -336,10 +336,12 @@ impl Simulation<'_> {
     fn set_alloc(&mut self, task: u32, alloc: f64, at: SimTime) {
         let t = &mut self.tasks[task as usize];
         let old = t.cpu.alloc;
-        let rate = if t.cpu.running > 0 {
-            (alloc / t.cpu.running as f64).min(1.0)
-        } else {
+        let running = t.cpu.running as f64;
+        // Full speed whenever the task gets what it wants (no division).
+        let rate = if alloc >= running {
             1.0
+        } else {
+            alloc / running
         };
         if alloc == old && rate == t.serving.rate {
             return;
@@ -359,21 +361,7 @@ impl Simulation<'_> {
         let host = &mut self.hosts[h];
         host.account_cpu(at);
         host.cpu_used += delta;
-        // The service and the fleet span other hosts, whose events may have
-        // brought their integrals past `at`: correct them back to it.
-        let svc = &mut self.services[service];
-        if at >= svc.cpu_since {
-            svc.account(at);
-        } else {
-            let back = delta * (svc.cpu_since.0 - at.0) as f64;
-            svc.cpu_area += back;
-            svc.cpu_total += back;
-        }
-        svc.cpu_used += delta;
-        if at < self.last_change {
-            self.cpu_area += delta * (self.last_change.0 - at.0) as f64;
-        }
-        self.cpu_used += delta;
+        self.add_cpu_used(service, delta, at);
         // A speed-up brings the next completion forward: move its event. A
         // slow-down only delays it: the event, now early, reschedules itself
         // when it fires (one event instead of one per change).
@@ -414,8 +402,64 @@ impl Simulation<'_> {
         self.hosts[h]
             .full_speed
             .push(std::cmp::Reverse((end, task, slot, gen)));
-        self.cpu_enter(task);
+        if let Some(q) = &mut self.tasks[task as usize].cpu.quota {
+            if q.origin.is_none() {
+                q.start(now.0);
+            }
+        }
+        self.full_speed_change(task, h, 1, now);
         true
+    }
+
+    /// One request of `task` starts (`delta` = 1) or ends (−1) CPU work at
+    /// `at` on its uncontended host `h`, the task not throttled: every task
+    /// there gets what it wants and runs at full speed, so only this task's
+    /// counts and the CPU integrals move (the common case, kept lean).
+    fn full_speed_change(&mut self, task: u32, h: usize, delta: i32, at: SimTime) {
+        let t = &mut self.tasks[task as usize];
+        let old = t.cpu.alloc;
+        t.cpu.running = t.cpu.running.wrapping_add_signed(delta);
+        t.cpu.want = t.cpu.running;
+        let alloc = t.cpu.running as f64;
+        t.cpu.alloc = alloc;
+        let mut arm = false;
+        if let Some(q) = &mut t.cpu.quota {
+            q.advance(at.0, old);
+            // Can the runtime be spent before the period ends at this rate?
+            arm = delta > 0
+                && (q.used + alloc * (q.end - at.0) as f64 > q.runtime
+                    || alloc * q.period as f64 > q.runtime);
+        }
+        let service = t.service as usize;
+        let d = f64::from(delta);
+        let host = &mut self.hosts[h];
+        host.cpu_want = host.cpu_want.wrapping_add_signed(delta);
+        host.account_cpu(at);
+        host.cpu_used += d;
+        self.add_cpu_used(service, d, at);
+        if arm {
+            self.arm_quota_timer(task);
+        }
+    }
+
+    /// The service's and the fleet's CPU in use change by `delta` from `at`.
+    /// Both span other hosts, whose events may have brought their integrals
+    /// past `at` (a CPU end retired late): those are corrected back to it.
+    #[inline]
+    fn add_cpu_used(&mut self, service: usize, delta: f64, at: SimTime) {
+        let svc = &mut self.services[service];
+        if at >= svc.cpu_since {
+            svc.account(at);
+        } else {
+            let back = delta * (svc.cpu_since.0 - at.0) as f64;
+            svc.cpu_area += back;
+            svc.cpu_total += back;
+        }
+        svc.cpu_used += delta;
+        if at < self.last_change {
+            self.cpu_area += delta * (self.last_change.0 - at.0) as f64;
+        }
+        self.cpu_used += delta;
     }
 
     /// Retires the full-speed requests of host `h` whose CPU work ended by
@@ -433,13 +477,9 @@ impl Simulation<'_> {
                 continue; // failed or converted meanwhile
             }
             self.cpu_work_done += s.cpu as f64;
-            t.cpu.running -= 1;
-            let (old, new) = (t.cpu.want, t.cpu.demand());
-            t.cpu.want = new;
-            self.hosts[h].cpu_want -= old - new;
-            // The host has CPU to spare (else nothing would be here): each
-            // task gets what it wants.
-            self.set_alloc(task, new as f64, SimTime(end));
+            // The host has CPU to spare and the task is not throttled (else
+            // nothing would be here).
+            self.full_speed_change(task, h, -1, SimTime(end));
         }
     }
 
