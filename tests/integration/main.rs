@@ -7,5 +7,6 @@ mod determinism;
 mod e2e;
 mod fleet;
 mod queueing;
+mod readme;
 mod report;
 mod util;
