@@ -31,6 +31,14 @@
 //! "rate × cap" model gets the mean CPU right but misses the stalls that give
 //! capped containers their long tails.
 //!
+//! **The fast path.** Most of the time a host has CPU to spare, every request
+//! on it runs at full speed, and its CPU work ends at a known instant. Such a
+//! request gets one event (the end of its whole service time) instead of two;
+//! its CPU end waits in the host's `full_speed` heap and is retired, at its
+//! own instant, by the next look at the host (any change there, a datapoint,
+//! a window's end). Contention or a throttle on the host turns these requests
+//! back into work-clock requests ([`crate::task::Serving`]).
+//!
 //! Work is conserved: a host never delivers more than its vCPUs, a request
 //! never more than one vCPU, a hard task never more than its quota per
 //! period (tests/integration/cpu.rs checks all three on every bundled
