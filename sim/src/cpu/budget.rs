@@ -94,7 +94,8 @@ pub fn budget(s: &Scenario) -> String {
                     let (want, cap) = per_task[svc as usize];
                     want.min(cap)
                 })
-                .sum();
+                .sum::<f64>()
+                + 0.0; // an empty sum of floats is -0
             (h.name, used, h.vcpu)
         })
         .collect();
