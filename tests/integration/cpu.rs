@@ -5,6 +5,7 @@
 //! Derivations are in the comments; tolerances are set so that the
 //! statistical error of the pooled replications is a small part of them.
 
+use crate::queueing::erlang_c;
 use crate::util::{dockmaster, parse, scenario, write_scenario};
 use dockmaster_sim::engine::{run_replications, Audit, Simulation};
 use dockmaster_sim::Scenario;
@@ -17,14 +18,7 @@ fn rel(got: f64, want: f64) -> f64 {
 /// Mean response of M/M/c with arrival rate λ and service rate μ per
 /// server: 1/μ + C(c, λ/μ)/(cμ − λ) (Erlang C).
 fn mmc_mean(lambda: f64, mu: f64, c: u32) -> f64 {
-    let a = lambda / mu;
-    let (mut term, mut sum) = (1.0, 0.0);
-    for k in 0..c {
-        sum += term;
-        term *= a / (k + 1) as f64;
-    }
-    let top = term * c as f64 / (c as f64 - a);
-    1.0 / mu + top / (sum + top) / (c as f64 * mu - lambda)
+    1.0 / mu + erlang_c(c, lambda / mu) / (c as f64 * mu - lambda)
 }
 
 /// One host of `instance`, one service of one task: `cpu` units with

@@ -9,7 +9,7 @@ use dockmaster_sim::engine::run_replications;
 
 /// Erlang C: the probability that an arrival waits in an M/M/c queue with
 /// offered load a = λ/μ Erlangs (a < c).
-fn erlang_c(c: u32, a: f64) -> f64 {
+pub(crate) fn erlang_c(c: u32, a: f64) -> f64 {
     // Σ_{k<c} a^k/k!, and a^c/c!, computed by recurrence to avoid overflow.
     let mut term = 1.0;
     let mut sum = 0.0;

@@ -66,9 +66,18 @@ fn the_readme_sample_output_is_what_simulate_prints() {
     let text = readme();
     let shown = sample_output(&text);
     for (i, (want, got)) in shown.lines().zip(printed.lines()).enumerate() {
-        assert_eq!(want, got, "README sample output line {} differs from the binary's", i + 1);
+        assert_eq!(
+            want,
+            got,
+            "README sample output line {} differs from the binary's",
+            i + 1
+        );
     }
-    assert_eq!(shown.lines().count(), printed.lines().count(), "printed:\n{printed}");
+    assert_eq!(
+        shown.lines().count(),
+        printed.lines().count(),
+        "printed:\n{printed}"
+    );
 
     // The story's figures.
     let rec = Recording::read_dir(&dir.path().join("out/flash-sale")).expect("recording");
@@ -82,15 +91,28 @@ fn the_readme_sample_output_is_what_simulate_prints() {
     let pending = rec
         .notes
         .iter()
-        .find_map(|n| n.strip_suffix(" tasks were still PENDING (no container instance fits) when the run ended"))
+        .find_map(|n| {
+            n.strip_suffix(
+                " tasks were still PENDING (no container instance fits) when the run ended",
+            )
+        })
         .expect("the PENDING note");
-    must_contain(&text, &format!("ASG never launches, and {pending} tasks are still PENDING"));
-    let budget = stdout(&dockmaster(&["validate", scenario("flash-sale.toml").to_str().unwrap()]));
+    must_contain(
+        &text,
+        &format!("ASG never launches, and {pending} tasks are still PENDING"),
+    );
+    let budget = stdout(&dockmaster(&[
+        "validate",
+        scenario("flash-sale.toml").to_str().unwrap(),
+    ]));
     let cap = budget
         .lines()
         .find_map(|l| l.split("the limit caps the service at ").nth(1))
         .expect("validate names the CPU limit as the cap");
-    must_contain(&text.replace('\n', " "), &format!("\"the limit caps the service at {cap}\")"));
+    must_contain(
+        &text.replace('\n', " "),
+        &format!("\"the limit caps the service at {cap}\")"),
+    );
 }
 
 #[test]
@@ -112,5 +134,8 @@ fn the_readme_story_of_the_managed_sale_is_what_happens() {
         .map(|w| w.t_start_s + s.window as f64 / 1e9)
         .fold(0.0, f64::max);
     let minute = (last_bad / 60.0).ceil();
-    must_contain(&text, &format!("from minute {minute} on every window's p99"));
+    must_contain(
+        &text,
+        &format!("from minute {minute} on every window's p99"),
+    );
 }

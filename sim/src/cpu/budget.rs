@@ -20,7 +20,7 @@ pub fn budget(s: &Scenario) -> String {
     if s.services.iter().all(|v| v.cpu_per_request == 0.0) {
         return String::new();
     }
-    let peak = s.traffic.profile.iter().map(|p| p.rps).fold(0.0, f64::max);
+    let peak = s.traffic.peak_rps();
     // Per task of each service: vCPU its requests ask for at peak, and the
     // most it may use (its hard limit; a shares task may use a whole host).
     let per_task: Vec<(f64, f64)> = s
@@ -28,15 +28,9 @@ pub fn budget(s: &Scenario) -> String {
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let share: f64 = s
-                .traffic
-                .mix
-                .iter()
-                .filter(|m| m.service == i)
-                .map(|m| m.weight)
-                .sum();
-            let want = peak * share * v.cpu_per_request * dist_mean_secs(&v.service_time)
-                / f64::from(v.desired.max(1));
+            let want =
+                peak * s.traffic.share(i) * v.cpu_per_request * dist_mean_secs(&v.service_time)
+                    / f64::from(v.desired.max(1));
             let cap = match v.cpu_limit {
                 CpuLimit::Hard => f64::from(v.cpu) / 1024.0,
                 CpuLimit::Shares => f64::INFINITY,

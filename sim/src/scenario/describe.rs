@@ -101,15 +101,9 @@ pub fn describe(s: &Scenario) -> String {
     );
 
     // Services.
-    let peak = s.traffic.profile.iter().map(|p| p.rps).fold(0.0, f64::max);
+    let peak = s.traffic.peak_rps();
     for (i, v) in s.services.iter().enumerate() {
-        let share: f64 = s
-            .traffic
-            .mix
-            .iter()
-            .filter(|m| m.service == i)
-            .map(|m| m.weight)
-            .sum();
+        let share = s.traffic.share(i);
         let mean = dist_mean_secs(&v.service_time);
         let _ = writeln!(
             o,

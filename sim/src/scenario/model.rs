@@ -271,6 +271,22 @@ pub struct Traffic {
     pub mix: Vec<MixEntry>,
 }
 
+impl Traffic {
+    /// The share of the traffic that goes to `service` (0..=1).
+    pub fn share(&self, service: usize) -> f64 {
+        self.mix
+            .iter()
+            .filter(|m| m.service == service)
+            .map(|m| m.weight)
+            .sum()
+    }
+
+    /// The highest rate of the profile, requests/s.
+    pub fn peak_rps(&self) -> f64 {
+        self.profile.iter().map(|p| p.rps).fold(0.0, f64::max)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArrivalProcess {
     Poisson,
