@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod determinism;
 mod e2e;
+mod e2e_cpu;
 mod fleet;
 mod queueing;
 mod report;
