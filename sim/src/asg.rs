@@ -52,6 +52,7 @@ impl Simulation<'_> {
         host.state = HostState::InService;
         host.in_service_at = Some(now);
         host.cpu_since = now;
+        self.registered_vcpu += host.vcpu;
         self.note_peaks();
     }
 

@@ -307,8 +307,8 @@ impl Simulation<'_> {
         let (value, name) = match a.metric {
             // ECSServiceAverageCPUUtilization: CPU used by the service's
             // tasks / CPU reserved for them (AWS_MODEL.md §1.1). "Used" is
-            // what its requests demand; it can exceed 100% when tasks burst
-            // above their reservation.
+            // what the host delivered (crate::cpu); it exceeds 100% only
+            // when `shares` tasks borrow idle host CPU.
             ServiceMetric::Cpu => (
                 100.0 * svc.cpu_area / MINUTE as f64 * 1024.0 / (spec.cpu as f64 * running as f64),
                 "cpu",

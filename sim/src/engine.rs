@@ -36,12 +36,16 @@ pub(crate) type PlacementEngine = Indexed;
 /// Everything that can happen. One `match` in [`Simulation::step`].
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Event {
-    /// The earliest-finishing request of a task is done (stale if the
-    /// task's service generation moved on).
+    /// The request of a task whose CPU work finishes first is done with it
+    /// (stale if the task's work-clock generation moved on).
     Completion { task: u32, gen: u32 },
-    /// The request in a slot of a task that never slows down (no on-CPU
-    /// share) is done: it has its own event, fixed at its start.
+    /// The request in a slot is done waiting off the CPU (the part of its
+    /// service time that contention does not slow): it has its own event,
+    /// fixed when the wait starts.
     SlotDone { task: u32, slot: u32, gen: u32 },
+    /// A hard-limited task's CFS quota timer: throttle or refill
+    /// ([`crate::cpu`]).
+    QuotaTimer { task: u32, gen: u32 },
     /// The current reporting window ends.
     WindowEnd,
     /// A one-minute CloudWatch datapoint: metrics and scaling policies.
@@ -87,10 +91,12 @@ pub(crate) struct ServiceRt {
     pub pass_scheduled: bool,
     /// A rolling deploy in progress: (revision, started at, steps so far).
     pub deployment: Option<(u32, SimTime, u32)>,
-    /// Σ cpu_per_request of requests in service: CPUs demanded.
-    pub cpu_demand: f64,
-    /// CPU-ns demanded since the last datapoint, up to `cpu_since`.
+    /// vCPUs its tasks get now.
+    pub cpu_used: f64,
+    /// CPU-ns used since the last datapoint, up to `cpu_since`.
     pub cpu_area: f64,
+    /// CPU-ns used since the start, up to `cpu_since` (the audit's).
+    pub cpu_total: f64,
     pub cpu_since: SimTime,
     /// Busy-slot-ns since the last datapoint (for the memory model).
     pub busy_area: f64,
@@ -104,7 +110,8 @@ impl ServiceRt {
     #[inline]
     pub fn account(&mut self, now: SimTime) {
         let dt = (now.0 - self.cpu_since.0) as f64;
-        self.cpu_area += self.cpu_demand * dt;
+        self.cpu_area += self.cpu_used * dt;
+        self.cpu_total += self.cpu_used * dt;
         self.busy_area += self.busy as f64 * dt;
         self.cpu_since = now;
     }
@@ -145,8 +152,19 @@ pub struct Simulation<'a> {
     last_change: SimTime,
     in_system: u64,
     in_system_area: f64,
-    cpu_used: f64,
+    /// vCPUs delivered now, fleet-wide.
+    pub(crate) cpu_used: f64,
     cpu_area: f64,
+    /// vCPUs of the registered hosts, and their integral over the window.
+    pub(crate) registered_vcpu: f64,
+    vcpu_area: f64,
+    /// CPU work (ns at one vCPU) of the requests that finished it in the
+    /// window: the audit's independent count.
+    cpu_work_done: f64,
+    pub(crate) cpu_scratch: crate::cpu::Scratch,
+    /// How many times a task's quota throttled it.
+    pub(crate) throttled: u64,
+    audit: Audit,
     pub(crate) billed_hosts: u32,
     billed_area: f64,
     notes: Vec<String>,
@@ -187,8 +205,9 @@ impl<'a> Simulation<'a> {
                 tasks: Vec::new(),
                 pass_scheduled: false,
                 deployment: None,
-                cpu_demand: 0.0,
+                cpu_used: 0.0,
                 cpu_area: 0.0,
+                cpu_total: 0.0,
                 cpu_since: SimTime::ZERO,
                 busy_area: 0.0,
                 busy: 0,
@@ -252,6 +271,12 @@ impl<'a> Simulation<'a> {
             in_system_area: 0.0,
             cpu_used: 0.0,
             cpu_area: 0.0,
+            registered_vcpu: 0.0,
+            vcpu_area: 0.0,
+            cpu_work_done: 0.0,
+            cpu_scratch: Default::default(),
+            throttled: 0,
+            audit: Audit::default(),
             billed_hosts: 0,
             billed_area: 0.0,
             notes: crate::scenario::warnings(scenario)
@@ -364,9 +389,9 @@ impl<'a> Simulation<'a> {
         self.run_audited(progress).0
     }
 
-    /// Like [`Simulation::run`], also returning how many placements would have
-    /// over-committed a host (always 0 unless the placement engine is wrong).
-    pub fn run_audited(mut self, progress: &dyn Fn(Nanos)) -> (Recording, u32) {
+    /// Like [`Simulation::run`], also returning the independent checks of
+    /// the run ([`Audit`]).
+    pub fn run_audited(mut self, progress: &dyn Fn(Nanos)) -> (Recording, Audit) {
         let end = SimTime(self.scenario.duration);
         loop {
             let queued = self.kernel.peek_time().unwrap_or(SimTime(u64::MAX));
@@ -408,7 +433,17 @@ impl<'a> Simulation<'a> {
             ));
         }
         let events = self.kernel.fired();
-        let overcommits = self.overcommits;
+        let mut audit = std::mem::take(&mut self.audit);
+        audit.overcommits = self.overcommits;
+        audit.throttled = self.throttled;
+        audit.service_cpu_ns = self
+            .services
+            .iter_mut()
+            .map(|s| {
+                s.account(end);
+                s.cpu_total
+            })
+            .collect();
         let rec = self.recorder.finish(RunTotals {
             hosts_peak: Some(self.hosts_peak),
             tasks_peak: Some(self.tasks_peak),
@@ -420,7 +455,7 @@ impl<'a> Simulation<'a> {
             }),
             events: self.log,
         });
-        (rec, overcommits)
+        (rec, audit)
     }
 
     #[inline]
@@ -430,6 +465,7 @@ impl<'a> Simulation<'a> {
         match ev {
             Event::Completion { task, gen } => self.on_completion(task, gen),
             Event::SlotDone { task, slot, gen } => self.on_slot_done(task, slot, gen),
+            Event::QuotaTimer { task, gen } => self.on_quota_timer(task, gen),
             Event::WindowEnd => {
                 self.close_window(now);
                 progress(now.0);
@@ -459,6 +495,7 @@ impl<'a> Simulation<'a> {
         let dt = (now.0 - self.last_change.0) as f64;
         self.in_system_area += self.in_system as f64 * dt;
         self.cpu_area += self.cpu_used * dt;
+        self.vcpu_area += self.registered_vcpu * dt;
         self.billed_area += self.billed_hosts as f64 * dt;
         self.last_change = now;
     }
@@ -510,9 +547,16 @@ impl<'a> Simulation<'a> {
         };
         self.recorder
             .close_window(self.window_start.as_secs_f64(), l, &gauges);
+        self.audit.windows.push(CpuWindow {
+            cpu_delivered_ns: self.cpu_area,
+            cpu_work_done_ns: self.cpu_work_done,
+            vcpu_capacity_ns: self.vcpu_area,
+        });
         self.window_start = now;
         self.in_system_area = 0.0;
         self.cpu_area = 0.0;
+        self.vcpu_area = 0.0;
+        self.cpu_work_done = 0.0;
         self.billed_area = 0.0;
     }
 
@@ -573,37 +617,39 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    /// A slot of task `t` became busy (`delta` = 1) or idle (−1): CPU demand
-    /// of its host and service change.
+    /// A slot of task `t` became busy (`delta` = 1) or idle (−1): the
+    /// service's busy slots (its memory model) change.
     #[inline]
     fn slot_busy_changed(&mut self, t: u32, delta: i32) {
         let now = self.kernel.now();
-        let task = &self.tasks[t as usize];
-        let host = task.host.expect("serving tasks are placed");
-        let svc = &mut self.services[task.service as usize];
+        let svc = &mut self.services[self.tasks[t as usize].service as usize];
         svc.account(now);
         svc.busy = (svc.busy as i64 + delta as i64) as u64;
-        let c = svc.cpu_per_request;
-        if c > 0.0 {
-            svc.cpu_demand = (svc.cpu_demand + c * delta as f64).max(0.0);
-            self.change_cpu_demand(host, c * delta as f64);
-        }
     }
 
-    /// Starts serving the request that arrived at `arrival` in `slot`.
-    /// Returns true when the task's next completion must be (re)scheduled:
-    /// the request finishes before every other in service.
+    /// Starts serving the request that arrived at `arrival` in `slot`: its
+    /// service time splits into CPU work, done first, and a wait off the
+    /// CPU ([`crate::cpu`]). Returns true when the task's next completion
+    /// must be (re)scheduled: the request finishes its CPU work before every
+    /// other on the CPU.
     #[inline]
     fn start_service(&mut self, task: u32, slot: u32, arrival: SimTime) -> bool {
         let now = self.kernel.now();
         let t = &mut self.tasks[task as usize];
         let svc = &mut self.services[t.service as usize];
         let work = svc.service_time.sample(&mut svc.work_rng);
+        let cpu = if svc.cpu_per_request == 0.0 {
+            0
+        } else {
+            ((work as f64 * svc.cpu_per_request).round() as Nanos).min(work)
+        };
         let s = &mut t.slots[slot as usize];
         s.busy = true;
         s.arrival = arrival;
-        if svc.cpu_per_request == 0.0 {
-            // Never slowed by CPU contention: the completion is fixed now.
+        s.cpu = cpu;
+        s.off = work - cpu;
+        if cpu == 0 {
+            // No CPU work: the wait is all there is, fixed now.
             s.gen = s.gen.wrapping_add(1);
             let gen = s.gen;
             self.kernel
@@ -611,7 +657,7 @@ impl<'a> Simulation<'a> {
             return false;
         }
         t.serving.advance(now);
-        let finish = t.serving.clock + work as f64;
+        let finish = t.serving.clock + cpu as f64;
         s.finish = finish;
         let first = t
             .serving
@@ -621,19 +667,25 @@ impl<'a> Simulation<'a> {
         t.serving
             .finishing
             .push(std::cmp::Reverse((finish.to_bits(), slot)));
+        self.cpu_enter(task);
         first
     }
 
     /// (Re)schedules the one completion event of a task: its earliest
-    /// finisher, at the current speed.
+    /// finisher, at the current speed (none while the task gets no CPU: the
+    /// speed-up that ends that schedules it).
     #[inline]
-    fn schedule_completion(&mut self, task: u32) {
+    pub(crate) fn schedule_completion(&mut self, task: u32) {
         let t = &mut self.tasks[task as usize];
         t.serving.gen = t.serving.gen.wrapping_add(1);
+        if t.serving.rate <= 0.0 {
+            return;
+        }
         if let Some((_, left)) = t.serving.next_finish(&t.slots) {
             let gen = t.serving.gen;
+            let wall = left / t.serving.rate;
             self.kernel
-                .schedule((left + 0.5) as Nanos, Event::Completion { task, gen });
+                .schedule((wall + 0.5) as Nanos, Event::Completion { task, gen });
         }
     }
 
@@ -644,15 +696,29 @@ impl<'a> Simulation<'a> {
             return; // rescheduled or cancelled
         }
         t.serving.advance(now);
-        let (slot, left) = t.serving.next_finish(&t.slots).expect("scheduled");
-        // Slow-downs do not move the event (see `change_cpu_demand`): it may
-        // fire before the request is done, and then moves on to when it is.
+        let Some((slot, left)) = t.serving.next_finish(&t.slots) else {
+            return;
+        };
+        // Slow-downs do not move the event (see `set_alloc`): it may fire
+        // before the CPU work is done, and then moves on to when it is.
         if left >= 1.0 {
             self.schedule_completion(task);
             return;
         }
         t.serving.finishing.pop();
-        self.finish_request(task, slot);
+        let s = &mut t.slots[slot as usize];
+        self.cpu_work_done += s.cpu as f64;
+        let off = s.off;
+        if off > 0 {
+            s.gen = s.gen.wrapping_add(1);
+            let gen = s.gen;
+            self.kernel
+                .schedule(off, Event::SlotDone { task, slot, gen });
+        }
+        self.cpu_leave(task, 1);
+        if off == 0 {
+            self.finish_request(task, slot);
+        }
         self.schedule_completion(task);
     }
 
@@ -674,9 +740,10 @@ impl<'a> Simulation<'a> {
         self.recorder.record_ok(now.0 - s.arrival.0);
         self.in_system -= 1;
         if let Some(next) = t.queue.pop_front() {
-            // Same service in the same slot: the host's CPU demand is
-            // unchanged. The caller schedules the task's next completion.
-            self.start_service(task, slot, next);
+            // Same slot, still busy.
+            if self.start_service(task, slot, next) {
+                self.schedule_completion(task);
+            }
         } else {
             s.busy = false;
             t.idle.push(slot);
@@ -697,6 +764,7 @@ impl<'a> Simulation<'a> {
         t.queue.clear();
         t.serving.finishing.clear();
         t.serving.gen = t.serving.gen.wrapping_add(1);
+        let on_cpu = t.cpu.running;
         let mut busy = 0;
         for (i, s) in t.slots.iter_mut().enumerate() {
             if s.busy {
@@ -713,59 +781,46 @@ impl<'a> Simulation<'a> {
         for _ in 0..busy {
             self.slot_busy_changed(task, -1);
         }
-    }
-
-    /// Changes a host's CPU demand. When the host is (or was) oversubscribed,
-    /// the tasks there change speed: their work clocks are brought up to
-    /// date at the old speed; a faster task's next completion is moved
-    /// forward at once, a slower one's when its early event fires.
-    fn change_cpu_demand(&mut self, host: u32, delta: f64) {
-        let now = self.kernel.now();
-        let h = &mut self.hosts[host as usize];
-        h.account_cpu(now);
-        let before = h.cpu_demand;
-        let used_before = h.cpu_used();
-        h.cpu_demand += delta;
-        if h.cpu_demand < 1e-9 {
-            h.cpu_demand = 0.0; // no drift below zero from float sums
-        }
-        self.cpu_used += h.cpu_used() - used_before;
-        if before <= h.vcpu && h.cpu_demand <= h.vcpu {
-            return;
-        }
-        for i in 0..self.hosts[host as usize].tasks.len() {
-            let h = &self.hosts[host as usize];
-            let tid = h.tasks[i];
-            let t = &mut self.tasks[tid as usize];
-            let c = self.services[t.service as usize].cpu_per_request;
-            let stretch = h.dilation(c);
-            if stretch == t.serving.stretch {
-                continue;
-            }
-            t.serving.advance(now);
-            let faster = stretch < t.serving.stretch;
-            t.serving.stretch = stretch;
-            // A speed-up brings the next completion forward: move its event.
-            // A slow-down only delays it: the event, now early, reschedules
-            // itself when it fires (one event instead of one per change).
-            if faster && !t.serving.finishing.is_empty() {
-                self.schedule_completion(tid);
-            }
+        if on_cpu > 0 {
+            self.cpu_leave(task, on_cpu);
         }
     }
 
     /// A host leaves: its requests fail (502), its CPU stops counting.
     pub(crate) fn host_gone(&mut self, host: u32) {
-        let now = self.kernel.now();
         let tasks = self.hosts[host as usize].tasks.clone();
         for t in tasks {
             self.fail_requests(t, ErrorKind::Http502);
         }
-        let h = &mut self.hosts[host as usize];
-        h.account_cpu(now);
-        self.cpu_used -= h.cpu_used();
-        h.cpu_demand = 0.0;
+        self.cpu_host_gone(host as usize);
     }
+}
+
+/// What a run's independent checks saw (tests read it; the recording does
+/// not carry it).
+#[derive(Clone, Debug, Default)]
+pub struct Audit {
+    /// Placements that would have over-committed a host's registered CPU or
+    /// memory (0 unless the placement engine is wrong).
+    pub overcommits: u32,
+    /// Times a hard-limited task spent its quota and was throttled.
+    pub throttled: u64,
+    /// Per reporting window, in order.
+    pub windows: Vec<CpuWindow>,
+    /// CPU time each service's tasks got over the run, ns, in file order.
+    pub service_cpu_ns: Vec<f64>,
+}
+
+/// CPU in one reporting window.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CpuWindow {
+    /// CPU time the model handed out (∫ Σ vCPU delivered dt), ns.
+    pub cpu_delivered_ns: f64,
+    /// CPU work of the requests that finished it in the window, counted at
+    /// each finish (a count independent of the sharing arithmetic), ns.
+    pub cpu_work_done_ns: f64,
+    /// ∫ registered hosts' vCPU dt, ns: the most the fleet could do.
+    pub vcpu_capacity_ns: f64,
 }
 
 /// Gauges written per window, in this order; `desired_<service>` columns go

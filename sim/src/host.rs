@@ -1,4 +1,5 @@
-//! EC2 container instances: where tasks run and where CPU is contended.
+//! EC2 container instances: where tasks run. How their CPU is shared is
+//! [`crate::cpu`]'s.
 
 use crate::placement::HostId;
 use crate::scenario::InstanceType;
@@ -26,9 +27,14 @@ pub struct Host {
     /// Placement engine id, from registration on.
     pub pid: Option<HostId>,
     pub vcpu: f64,
-    /// Σ `cpu_per_request` over the requests in service on this host: the
-    /// CPUs the host would need to run them all at full speed.
-    pub cpu_demand: f64,
+    /// Requests on this host that want a vCPU now (doing CPU work, not held
+    /// back by their task's quota): the CPUs it would need to run them all
+    /// at full speed.
+    pub cpu_want: u32,
+    /// `cpu_want` > `vcpu`: the tasks share less than they want.
+    pub contended: bool,
+    /// vCPUs delivered now (Σ over its tasks; never above `vcpu`).
+    pub cpu_used: f64,
     /// CPU-nanoseconds used since the last datapoint, up to `cpu_since`.
     pub cpu_area: f64,
     pub cpu_since: SimTime,
@@ -48,7 +54,9 @@ impl Host {
             state: HostState::Pending,
             pid: None,
             vcpu: itype.vcpu as f64,
-            cpu_demand: 0.0,
+            cpu_want: 0,
+            contended: false,
+            cpu_used: 0.0,
             cpu_area: 0.0,
             cpu_since: now,
             tasks: Vec::new(),
@@ -58,34 +66,11 @@ impl Host {
         }
     }
 
-    /// CPUs in use: demand, capped by what the host has.
-    #[inline]
-    pub fn cpu_used(&self) -> f64 {
-        self.cpu_demand.min(self.vcpu)
-    }
-
     /// Brings the CPU integral up to `now`.
     #[inline]
     pub fn account_cpu(&mut self, now: SimTime) {
-        self.cpu_area += self.cpu_used() * (now.0 - self.cpu_since.0) as f64;
+        self.cpu_area += self.cpu_used * (now.0 - self.cpu_since.0) as f64;
         self.cpu_since = now;
-    }
-
-    /// How much longer than nominal a request with on-CPU share `c` takes
-    /// at demand `demand`: its CPU part is stretched by demand/vCPU when the
-    /// host is oversubscribed (processor sharing), its off-CPU part is not.
-    #[inline]
-    pub fn dilation_at(&self, demand: f64, c: f64) -> f64 {
-        if demand <= self.vcpu {
-            1.0
-        } else {
-            1.0 + c * (demand / self.vcpu - 1.0)
-        }
-    }
-
-    #[inline]
-    pub fn dilation(&self, c: f64) -> f64 {
-        self.dilation_at(self.cpu_demand, c)
     }
 
     /// Registered with the cluster (InService or Draining).

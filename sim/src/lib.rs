@@ -15,6 +15,7 @@ pub mod alb;
 pub mod asg;
 pub mod autoscale;
 pub mod catalogue;
+pub mod cpu;
 pub mod dist;
 pub mod engine;
 pub mod faults;

@@ -9,6 +9,7 @@
 //! starts, a host drains). ECS's own pass cadence is unconfirmed; passes here
 //! run at once.
 
+use crate::cpu::TaskCpu;
 use crate::engine::{Event, Simulation};
 use crate::host::HostState;
 use crate::placement::Placement;
@@ -23,8 +24,9 @@ impl Simulation<'_> {
         let s = &self.scenario.services[service as usize];
         let id = self.tasks.len() as u32;
         let rev = self.services[service as usize].revision;
+        let cpu = TaskCpu::new(s, self.scenario.cluster.cpu_period);
         self.tasks
-            .push(Task::new(service, rev, s.concurrency, s.queue_limit));
+            .push(Task::new(service, rev, s.concurrency, s.queue_limit, cpu));
         self.services[service as usize].tasks.push(id);
         id
     }

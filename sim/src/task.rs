@@ -7,7 +7,8 @@
 //!                                                                                within the delay)
 //! ```
 
-use crate::time::SimTime;
+use crate::cpu::TaskCpu;
+use crate::time::{Nanos, SimTime};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
@@ -42,29 +43,36 @@ pub enum Health {
 pub struct Slot {
     pub busy: bool,
     pub arrival: SimTime,
-    /// The task's work clock reading at which this request is done.
+    /// The task's work clock reading at which this request's CPU work is
+    /// done.
     pub finish: f64,
-    /// For tasks that never slow down (no on-CPU share), the request's own
-    /// completion event carries this; bumped when the request is cancelled.
+    /// The request's CPU work, ns at one full vCPU.
+    pub cpu: Nanos,
+    /// Its wait off the CPU, after the CPU work.
+    pub off: Nanos,
+    /// The request's off-CPU wait ends with an event of its own, fixed when
+    /// the wait starts; it carries this, bumped when the request is
+    /// cancelled.
     pub gen: u32,
 }
 
-/// The requests in service at a task, and when they finish.
+/// The requests of a task doing their CPU work, and when they finish it.
 ///
 /// Processor sharing without rescheduling every request: all requests of a
-/// task share one CPU share and one host, so they progress at the same rate.
-/// A per-task *work clock* advances at 1/stretch nanoseconds of nominal work
-/// per nanosecond; a request started with `w` ns of work finishes when the
-/// clock reaches `start + w`. Finishing order never changes, so only the
-/// earliest finisher has an event in the kernel; a change of speed moves
-/// that one event (O(tasks on the host), not O(requests)).
+/// task on the CPU get the same share of what the task gets (CFS divides a
+/// cgroup's CPU equally among its runnable threads), so they progress at the
+/// same rate. A per-task *work clock* advances at `rate` ns of CPU work per
+/// ns; a request started with `w` ns of work finishes when the clock
+/// reaches `start + w`. Finishing order never changes, so only the earliest
+/// finisher has an event in the kernel; a change of speed moves that one
+/// event (O(tasks on the host), not O(requests)).
 #[derive(Clone, Debug)]
 pub struct Serving {
-    /// Work clock, nominal ns, as of `since`.
+    /// Work clock, ns of CPU work, as of `since`.
     pub clock: f64,
     pub since: SimTime,
-    /// Current dilation: wall ns per ns of nominal work (≥ 1).
-    pub stretch: f64,
+    /// vCPU each request on the CPU gets now: 0 (throttled) ..= 1.
+    pub rate: f64,
     /// Busy slots by finishing clock reading (f64 bits order as the values:
     /// they are non-negative), earliest first.
     pub finishing: BinaryHeap<Reverse<(u64, u32)>>,
@@ -77,7 +85,7 @@ impl Default for Serving {
         Serving {
             clock: 0.0,
             since: SimTime::ZERO,
-            stretch: 1.0,
+            rate: 1.0,
             finishing: BinaryHeap::new(),
             gen: 0,
         }
@@ -89,18 +97,18 @@ impl Serving {
     #[inline]
     pub fn advance(&mut self, now: SimTime) {
         if now != self.since {
-            self.clock += (now.0 - self.since.0) as f64 / self.stretch;
+            self.clock += (now.0 - self.since.0) as f64 * self.rate;
             self.since = now;
         }
     }
 
-    /// The slot that finishes first and the wall-clock ns until it does at
-    /// the current speed (clock brought up to date by the caller).
+    /// The slot whose CPU work finishes first and the ns of CPU work it
+    /// has left (clock brought up to date by the caller).
     #[inline]
     pub fn next_finish(&self, slots: &[Slot]) -> Option<(u32, f64)> {
         let Reverse((_, slot)) = *self.finishing.peek()?;
         let left = (slots[slot as usize].finish - self.clock).max(0.0);
-        Some((slot, left * self.stretch))
+        Some((slot, left))
     }
 }
 
@@ -120,8 +128,10 @@ pub struct Task {
     /// Health checks of this target happen at `hc_origin + k × interval`.
     pub hc_origin: SimTime,
     pub slots: Vec<Slot>,
-    /// The requests in service and their finishing order.
+    /// The requests doing CPU work and their finishing order.
     pub serving: Serving,
+    /// What the task asks of its host's CPU and what it gets.
+    pub cpu: TaskCpu,
     /// Indices of idle slots.
     pub idle: Vec<u32>,
     /// Arrival instants of waiting requests, oldest first.
@@ -130,7 +140,13 @@ pub struct Task {
 }
 
 impl Task {
-    pub fn new(service: u16, revision: u32, concurrency: u32, queue_limit: u32) -> Task {
+    pub fn new(
+        service: u16,
+        revision: u32,
+        concurrency: u32,
+        queue_limit: u32,
+        cpu: TaskCpu,
+    ) -> Task {
         Task {
             service,
             host: None,
@@ -141,6 +157,7 @@ impl Task {
             hc_origin: SimTime::ZERO,
             slots: vec![Slot::default(); concurrency as usize],
             serving: Serving::default(),
+            cpu,
             idle: (0..concurrency).rev().collect(),
             queue: VecDeque::new(),
             queue_limit,

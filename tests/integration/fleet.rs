@@ -11,8 +11,8 @@ fn load(name: &str) -> dockmaster_sim::Scenario {
 
 /// Runs one replication with the over-commit audit on.
 fn run(s: &dockmaster_sim::Scenario) -> Recording {
-    let (rec, overcommits) = Simulation::new(s, s.seed).run_audited(&|_| {});
-    assert_eq!(overcommits, 0, "a host was over-committed");
+    let (rec, audit) = Simulation::new(s, s.seed).run_audited(&|_| {});
+    assert_eq!(audit.overcommits, 0, "a host was over-committed");
     rec
 }
 

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod cli;
+mod cpu;
 mod determinism;
 mod e2e;
 mod e2e_cpu;
