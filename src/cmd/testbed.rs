@@ -153,12 +153,30 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     let table = bed.counters_table();
     let cpu_table = bed.cpu_table();
+    let usage = bed.host_core_usage();
     let timer = bed.timer_stats();
     let n = bed.tasks().len();
     bed.stop();
     print!("\n{table}");
     if !cpu_table.is_empty() {
         print!("\n{cpu_table}");
+    }
+    if let Some(u) = usage {
+        println!(
+            "hosts' cores: {:.1} s of {:.1} s busy: {:.1} s the emulated tasks, {:.1} s other \
+             processes; {:.1} s stolen by the hypervisor",
+            u.busy_s,
+            u.capacity_s,
+            u.testbed_s,
+            u.others_s(),
+            u.steal_s
+        );
+        if u.others_s() + u.steal_s > 0.05 * u.capacity_s {
+            println!(
+                "note: other processes and steal took more than 5 % of the hosts' cores: a burn \
+                 waiting for one of them to yield is slower than on an idle host"
+            );
+        }
     }
     if let Some(t) = timer {
         println!(

@@ -31,10 +31,14 @@ pub struct Burnt {
     pub cpu: Duration,
     /// Wall time from start to end of the spin.
     pub wall: Duration,
+    /// From the hand-over to the start of the spin: waking a burner
+    /// thread (not in the model; the reply's way back is not counted).
+    pub handoff: Duration,
 }
 
 struct Job {
     work_ns: u64,
+    sent: Instant,
     reply: oneshot::Sender<Burnt>,
 }
 
@@ -59,8 +63,9 @@ pub fn thread_cpu_ns() -> u64 {
 }
 
 /// Spins until this thread has used `work_ns` of CPU, or `stop`.
-fn spin(work_ns: u64, stop: &AtomicBool) -> Burnt {
+fn spin(work_ns: u64, sent: Instant, stop: &AtomicBool) -> Burnt {
     let wall = Instant::now();
+    let handoff = wall.saturating_duration_since(sent);
     let start = thread_cpu_ns();
     loop {
         let used = thread_cpu_ns().saturating_sub(start);
@@ -68,6 +73,7 @@ fn spin(work_ns: u64, stop: &AtomicBool) -> Burnt {
             return Burnt {
                 cpu: Duration::from_nanos(used),
                 wall: wall.elapsed(),
+                handoff,
             };
         }
     }
@@ -117,7 +123,7 @@ impl Burner {
                                 Err(_) => return,
                             }
                         };
-                        let burnt = spin(job.work_ns, &stop);
+                        let burnt = spin(job.work_ns, job.sent, &stop);
                         let _ = job.reply.send(burnt);
                     }
                 })
@@ -148,7 +154,13 @@ impl Burner {
     pub fn submit(&self, work_ns: u64) -> Option<oneshot::Receiver<Burnt>> {
         let (reply, rx) = oneshot::channel();
         let g = self.tx.lock().unwrap_or_else(|e| e.into_inner());
-        g.as_ref()?.send(Job { work_ns, reply }).ok()?;
+        g.as_ref()?
+            .send(Job {
+                work_ns,
+                sent: Instant::now(),
+                reply,
+            })
+            .ok()?;
         Some(rx)
     }
 

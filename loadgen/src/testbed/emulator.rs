@@ -76,6 +76,9 @@ pub struct TaskCounters {
     /// Wall time the burns took, ns (≥ CPU time: waiting for a core or
     /// for the next quota period).
     pub burn_wall_ns: AtomicU64,
+    /// Time from handing a burn over to its thread starting it, ns (the
+    /// wake-up of a sleeping thread: not in the model).
+    pub burn_handoff_ns: AtomicU64,
 }
 
 /// How a task does its requests' CPU work.
@@ -232,6 +235,8 @@ impl EmulatedTask {
             .fetch_add(burnt.cpu.as_nanos() as u64, Ordering::Relaxed);
         c.burn_wall_ns
             .fetch_add(burnt.wall.as_nanos() as u64, Ordering::Relaxed);
+        c.burn_handoff_ns
+            .fetch_add(burnt.handoff.as_nanos() as u64, Ordering::Relaxed);
         Some(Duration::from_nanos(d_ns - work))
     }
 }

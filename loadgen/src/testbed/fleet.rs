@@ -15,6 +15,7 @@ use super::layout::{burns, task_limit, CpuLayout};
 use crate::error::TestbedError;
 use dockmaster_sim::scenario::Scenario;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// How many nice-0 processes' worth of weight each host core gets, so that
 /// processes outside the testbed — which the kernel may still run on the
@@ -30,12 +31,59 @@ pub struct TaskKernel {
     pub cgroup: Arc<TaskCgroup>,
 }
 
+/// What the hosts' cores did since the testbed started: how much the
+/// testbed's tasks used, how much other processes used (the kernel may run
+/// them there: only the testbed's own process is confined), and how much
+/// the hypervisor withheld (steal). Others and steal disturb the
+/// emulation: a burner waking while another process holds its core waits
+/// up to a scheduler tick.
+#[derive(Clone, Copy, Debug)]
+pub struct HostCoreUsage {
+    /// Wall time × host cores, s.
+    pub capacity_s: f64,
+    /// Busy (user, nice, system, irq, softirq), s.
+    pub busy_s: f64,
+    /// Of it, charged to the tasks' cgroups, s.
+    pub testbed_s: f64,
+    pub steal_s: f64,
+}
+
+impl HostCoreUsage {
+    /// CPU used on the hosts' cores by processes outside the testbed, s.
+    pub fn others_s(&self) -> f64 {
+        (self.busy_s - self.testbed_s).max(0.0)
+    }
+}
+
+/// (busy, steal) of `cores` from /proc/stat, in USER_HZ ticks.
+fn core_ticks(cores: &[u32]) -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    let mut sum = (0, 0);
+    for c in cores {
+        let line = text
+            .lines()
+            .find(|l| l.strip_prefix(&format!("cpu{c} ")).is_some())?;
+        let v: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        // user nice system idle iowait irq softirq steal ...
+        sum.0 += v.first()? + v.get(1)? + v.get(2)? + v.get(5)? + v.get(6)?;
+        sum.1 += v.get(7).copied().unwrap_or(0);
+    }
+    Some(sum)
+}
+
 /// The hosts' cgroups and the burners; dropping it stops the burners, puts
 /// the process back in its own cpuset and removes every cgroup.
 pub struct CpuFleet {
     pub layout: CpuLayout,
     notes: Vec<String>,
     burners: Vec<Arc<Burner>>,
+    cgroups: Vec<Arc<TaskCgroup>>,
+    /// When the hosts' cores started being watched, and their ticks then.
+    since: (Instant, Option<(u64, u64)>),
     // Last: dropped after `Drop::drop` has stopped the burners.
     tree: CgroupTree,
 }
@@ -63,10 +111,13 @@ impl CpuFleet {
         for s in sc.services.iter().filter(|s| burns(s)) {
             notes.extend(task_limit(sc, s).1);
         }
+        let host_cores: Vec<u32> = layout.hosts.iter().flat_map(|h| h.cores.clone()).collect();
         Ok(Some(CpuFleet {
+            since: (Instant::now(), core_ticks(&host_cores)),
             layout,
             notes,
             burners: Vec::new(),
+            cgroups: Vec::new(),
             tree,
         }))
     }
@@ -99,15 +150,14 @@ impl CpuFleet {
             Some(cg.placement.clone()),
         )?);
         self.burners.push(burner.clone());
+        let cg = Arc::new(cg);
+        self.cgroups.push(cg.clone());
         Ok(Some((
             TaskCpu {
                 cpu_per_request: s.cpu_per_request,
                 burner,
             },
-            TaskKernel {
-                host,
-                cgroup: Arc::new(cg),
-            },
+            TaskKernel { host, cgroup: cg },
         )))
     }
 
@@ -129,6 +179,33 @@ impl CpuFleet {
         );
         n.extend(self.notes.iter().cloned());
         n
+    }
+
+    /// What the hosts' cores did since the testbed started (`None` if
+    /// /proc/stat or cpuacct cannot be read).
+    pub fn host_core_usage(&self) -> Option<HostCoreUsage> {
+        let cores: Vec<u32> = self
+            .layout
+            .hosts
+            .iter()
+            .flat_map(|h| h.cores.clone())
+            .collect();
+        let (t0, Some((b0, s0))) = self.since else {
+            return None;
+        };
+        let (b1, s1) = core_ticks(&cores)?;
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        let mut testbed = 0.0;
+        for c in &self.cgroups {
+            testbed += c.usage_ns()? as f64 / 1e9;
+        }
+        Some(HostCoreUsage {
+            capacity_s: t0.elapsed().as_secs_f64() * cores.len() as f64,
+            busy_s: b1.saturating_sub(b0) as f64 / hz,
+            testbed_s: testbed,
+            steal_s: s1.saturating_sub(s0) as f64 / hz,
+        })
     }
 
     /// Stops every burner thread (in-flight burns end at once).

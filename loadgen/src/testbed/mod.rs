@@ -297,6 +297,12 @@ impl Testbed {
         self.cpu.as_ref().map(|c| &c.layout)
     }
 
+    /// What the hosts' cores did since the start: the testbed's tasks,
+    /// other processes, steal. `None` if nothing burns CPU.
+    pub fn host_core_usage(&self) -> Option<fleet::HostCoreUsage> {
+        self.cpu.as_ref()?.host_core_usage()
+    }
+
     /// What the scenario asks for that the testbed does not do, and how it
     /// emulates CPU when it burns it.
     pub fn notes(&self) -> &[String] {
