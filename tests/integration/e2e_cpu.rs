@@ -62,7 +62,8 @@ struct Run {
     allowed: String,
     system: String,
     usage: Option<dockmaster_loadgen::testbed::fleet::HostCoreUsage>,
-    /// Burns' hand-over (waking a burner thread), mean ms.
+    /// Burns' hand-over (waking a burner thread, and on a busy host its
+    /// wait for a turn or the next quota period), mean ms.
     handoff_ms: f64,
 }
 
@@ -390,4 +391,27 @@ fn simulation_agrees_with_the_kernel_on_cpu_limits() {
         "simulation and measurement disagree:\n  {}\n{log}",
         bad.join("\n  ")
     );
+}
+
+/// `dockmaster testbed` refuses, before starting anything, hosts with more
+/// vCPUs than the machine can give away, says what to do, and exits 2.
+#[test]
+fn testbed_refuses_hosts_larger_than_the_machine() {
+    if !haproxy_or_skip() {
+        return;
+    }
+    let text = std::fs::read_to_string(scenario("testbed-cpu-hard.toml"))
+        .expect("read scenario")
+        .replace("vcpu = 1", "vcpu = 512");
+    assert!(text.contains("vcpu = 512"), "scenario changed shape");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = crate::util::write_scenario(dir.path(), "big.toml", &text);
+    let out = dockmaster(&["testbed", file.to_str().unwrap(), "--for", "5s"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{}{err}", stdout(&out));
+    assert!(
+        err.contains("hosts have 512 vCPU in all") || err.contains("cgroup"),
+        "{err}"
+    );
+    assert!(!stdout(&out).contains("listening on"), "{}", stdout(&out));
 }

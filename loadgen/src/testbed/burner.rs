@@ -31,8 +31,10 @@ pub struct Burnt {
     pub cpu: Duration,
     /// Wall time from start to end of the spin.
     pub wall: Duration,
-    /// From the hand-over to the start of the spin: waking a burner
-    /// thread (not in the model; the reply's way back is not counted).
+    /// From the hand-over to the start of the spin: waking a burner thread
+    /// (tens of µs, not in the model) and, on a busy host, waiting for its
+    /// turn on the core or for the task's next quota period (which the
+    /// model has). The reply's way back is not counted.
     pub handoff: Duration,
 }
 

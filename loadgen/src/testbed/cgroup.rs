@@ -94,7 +94,11 @@ pub(crate) fn parse(mountinfo: &str, proc_cgroup: &str) -> Result<Hierarchies, T
                 // mount's root (a container may mount a subtree).
                 let mine = proc_cgroup
                     .lines()
-                    .filter_map(|l| l.splitn(3, ':').nth(1).zip(l.splitn(3, ':').nth(2)))
+                    .filter_map(|l| {
+                        // id:controllers:path (a path may hold ':').
+                        let mut f = l.splitn(3, ':').skip(1);
+                        Some((f.next()?, f.next()?))
+                    })
                     .find(|(c, _)| c.split(',').any(|x| x == controller))
                     .map_or("/", |(_, p)| p);
                 let rel = mine.strip_prefix(root).unwrap_or("/");

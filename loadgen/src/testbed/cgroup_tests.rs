@@ -288,3 +288,25 @@ fn the_tree_is_removed_even_on_panic() {
     assert!(!Path::new(&h.cpuset).join(&name).exists());
     assert_eq!(std::fs::read_to_string("/proc/self/cgroup").unwrap(), home);
 }
+
+/// A tree left by a process that was killed (no Drop ran) is removed by
+/// the next testbed.
+#[test]
+fn a_dead_process_tree_is_removed_by_the_next_one() {
+    let _g = KERNEL.lock().unwrap_or_else(|e| e.into_inner());
+    if skipped() {
+        return;
+    }
+    let h = Hierarchies::detect().unwrap_or_else(|e| panic!("{e}"));
+    // Above the kernel's largest pid (2^22): never a live process.
+    let stale = "dockmaster-testbed-4194305";
+    for dir in [&h.cpu, &h.cpuset] {
+        std::fs::create_dir_all(dir.join(stale).join("host-i-0001"))
+            .expect("create a stale cgroup");
+    }
+    let (t, _) = tree();
+    for dir in [&h.cpu, &h.cpuset] {
+        assert!(!dir.join(stale).exists(), "{} kept", dir.display());
+    }
+    drop(t);
+}

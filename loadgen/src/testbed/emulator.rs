@@ -76,8 +76,8 @@ pub struct TaskCounters {
     /// Wall time the burns took, ns (≥ CPU time: waiting for a core or
     /// for the next quota period).
     pub burn_wall_ns: AtomicU64,
-    /// Time from handing a burn over to its thread starting it, ns (the
-    /// wake-up of a sleeping thread: not in the model).
+    /// Time from handing a burn over to its thread starting it, ns (waking
+    /// the thread, and on a busy host its wait for a turn or a quota).
     pub burn_handoff_ns: AtomicU64,
 }
 
