@@ -55,6 +55,7 @@ fn proportional(capacity: u32, metric: f64, target: f64) -> u32 {
 impl Simulation<'_> {
     pub(crate) fn on_datapoint(&mut self) {
         let now = self.kernel.now();
+        self.retire_all_cpu_ends(now);
         for h in &mut self.hosts {
             if h.registered() {
                 h.account_cpu(now);

@@ -149,18 +149,18 @@ pub struct Simulation<'a> {
     window_start: SimTime,
     // Time integrals since the window started, brought up to date at every
     // event: requests in system (Little's L), CPUs in use, hosts billed.
-    last_change: SimTime,
+    pub(crate) last_change: SimTime,
     in_system: u64,
     in_system_area: f64,
     /// vCPUs delivered now, fleet-wide.
     pub(crate) cpu_used: f64,
-    cpu_area: f64,
+    pub(crate) cpu_area: f64,
     /// vCPUs of the registered hosts, and their integral over the window.
     pub(crate) registered_vcpu: f64,
     vcpu_area: f64,
     /// CPU work (ns at one vCPU) of the requests that finished it in the
     /// window: the audit's independent count.
-    cpu_work_done: f64,
+    pub(crate) cpu_work_done: f64,
     pub(crate) cpu_scratch: crate::cpu::Scratch,
     /// How many times a task's quota throttled it.
     pub(crate) throttled: u64,
@@ -501,6 +501,7 @@ impl<'a> Simulation<'a> {
     }
 
     fn close_window(&mut self, now: SimTime) {
+        self.retire_all_cpu_ends(now);
         let span = (now.0 - self.window_start.0) as f64;
         let count = |st: HostState| self.hosts.iter().filter(|h| h.state == st).count() as f64;
         let (pending_h, in_service, draining) = (
@@ -656,6 +657,11 @@ impl<'a> Simulation<'a> {
                 .schedule(work, Event::SlotDone { task, slot, gen });
             return false;
         }
+        if self.try_full_speed(task, slot) {
+            return false;
+        }
+        let t = &mut self.tasks[task as usize];
+        let s = &mut t.slots[slot as usize];
         t.serving.advance(now);
         let finish = t.serving.clock + cpu as f64;
         s.finish = finish;
@@ -723,9 +729,16 @@ impl<'a> Simulation<'a> {
     }
 
     fn on_slot_done(&mut self, task: u32, slot: u32, gen: u32) {
-        let s = &self.tasks[task as usize].slots[slot as usize];
+        let t = &self.tasks[task as usize];
+        let s = &t.slots[slot as usize];
         if !s.busy || s.gen != gen {
             return; // cancelled
+        }
+        if s.cpu > 0 {
+            // A full-speed request: its CPU end is retired before the slot
+            // moves on.
+            let h = t.host.expect("placed") as usize;
+            self.retire_cpu_ends(h, self.kernel.now());
         }
         self.finish_request(task, slot);
     }
@@ -759,6 +772,9 @@ impl<'a> Simulation<'a> {
 
     /// Fails every request queued at or served by `task` with `kind`.
     pub(crate) fn fail_requests(&mut self, task: u32, kind: ErrorKind) {
+        if let Some(h) = self.tasks[task as usize].host {
+            self.retire_cpu_ends(h as usize, self.kernel.now());
+        }
         let t = &mut self.tasks[task as usize];
         let queued = t.queue.len();
         t.queue.clear();

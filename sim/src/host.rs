@@ -3,7 +3,9 @@
 
 use crate::placement::HostId;
 use crate::scenario::InstanceType;
-use crate::time::SimTime;
+use crate::time::{Nanos, SimTime};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostState {
@@ -35,6 +37,10 @@ pub struct Host {
     pub contended: bool,
     /// vCPUs delivered now (Σ over its tasks; never above `vcpu`).
     pub cpu_used: f64,
+    /// Requests doing CPU work at full speed on this uncontended host, by
+    /// the instant their CPU work ends: (end, task, slot, slot generation).
+    /// See `crate::cpu` ("the fast path").
+    pub full_speed: BinaryHeap<Reverse<(Nanos, u32, u32, u32)>>,
     /// CPU-nanoseconds used since the last datapoint, up to `cpu_since`.
     pub cpu_area: f64,
     pub cpu_since: SimTime,
@@ -57,6 +63,7 @@ impl Host {
             cpu_want: 0,
             contended: false,
             cpu_used: 0.0,
+            full_speed: BinaryHeap::new(),
             cpu_area: 0.0,
             cpu_since: now,
             tasks: Vec::new(),

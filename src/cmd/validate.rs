@@ -7,6 +7,7 @@ pub fn run(file: &Path) -> Result<ExitCode> {
     match scenario::load(file) {
         Ok(s) => {
             println!("{}", scenario::describe(&s));
+            print!("{}", dockmaster_sim::cpu::budget(&s));
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

@@ -8,5 +8,6 @@ mod e2e;
 mod e2e_cpu;
 mod fleet;
 mod queueing;
+mod readme;
 mod report;
 mod util;

@@ -102,7 +102,6 @@ pub fn describe(s: &Scenario) -> String {
 
     // Services.
     let peak = s.traffic.profile.iter().map(|p| p.rps).fold(0.0, f64::max);
-    let mut cpu_demand_total = 0.0;
     for (i, v) in s.services.iter().enumerate() {
         let share: f64 = s
             .traffic
@@ -176,7 +175,6 @@ pub fn describe(s: &Scenario) -> String {
             line.push_str("; receives no traffic");
         } else {
             let busy = offered * v.cpu_per_request * mean;
-            cpu_demand_total += busy;
             let _ = write!(
                 line,
                 "; at peak {} req/s -> utilisation {}{}",
@@ -192,30 +190,18 @@ pub fn describe(s: &Scenario) -> String {
                 let reserved = f64::from(v.desired) * f64::from(v.cpu) / 1024.0;
                 let _ = write!(
                     line,
-                    "; CPU {} vCPU busy = {} of the tasks' reservation",
+                    "; CPU {} vCPU busy = {} of the tasks' reservation ({})",
                     num(busy),
-                    percent(busy, reserved)
+                    percent(busy, reserved),
+                    match v.cpu_limit {
+                        CpuLimit::Hard => "a hard limit",
+                        CpuLimit::Shares => "shares: may borrow idle host CPU",
+                    }
                 );
             }
         }
         let _ = writeln!(o, "{line}");
     }
-    if cpu_demand_total > 0.0 {
-        let fleet_vcpu = hosts as f64 * f64::from(it.vcpu);
-        let _ = writeln!(
-            o,
-            "fleet CPU at peak ~ {} of {} vCPU ({}){}",
-            num(cpu_demand_total),
-            num(fleet_vcpu),
-            percent(cpu_demand_total, fleet_vcpu),
-            if cpu_demand_total >= fleet_vcpu {
-                ": hosts saturated, requests slow down"
-            } else {
-                ""
-            }
-        );
-    }
-
     // Load balancer.
     let lb = &s.load_balancer;
     let hc = &lb.health_check;
@@ -335,7 +321,7 @@ pub(super) fn format_duration(ns: Nanos) -> String {
 }
 
 /// Mean of a distribution, in seconds.
-fn dist_mean_secs(d: &Dist) -> f64 {
+pub(crate) fn dist_mean_secs(d: &Dist) -> f64 {
     let ns = match d {
         Dist::Constant(v) => *v as f64,
         Dist::Exponential { mean } | Dist::LogNormal { mean, .. } | Dist::Gamma { mean, .. } => {
@@ -446,7 +432,7 @@ fn algorithm(a: Algorithm) -> &'static str {
 }
 
 /// A number without needless decimals: `3`, `0.25`, `12.5`.
-fn num(x: f64) -> String {
+pub(crate) fn num(x: f64) -> String {
     if (x - x.round()).abs() < 1e-9 {
         format!("{}", x.round() as i64)
     } else {
@@ -456,7 +442,7 @@ fn num(x: f64) -> String {
 }
 
 /// A request rate: whole numbers from 10 up, one decimal below.
-fn rate(x: f64) -> String {
+pub(crate) fn rate(x: f64) -> String {
     if x >= 10.0 {
         format!("{}", x.round() as i64)
     } else {
@@ -464,7 +450,7 @@ fn rate(x: f64) -> String {
     }
 }
 
-fn percent(part: f64, whole: f64) -> String {
+pub(crate) fn percent(part: f64, whole: f64) -> String {
     if whole <= 0.0 {
         "n/a".to_string()
     } else {

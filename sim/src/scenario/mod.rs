@@ -22,6 +22,7 @@ mod raw;
 mod validate;
 
 pub use describe::{describe, warnings};
+pub(crate) use describe::{dist_mean_secs, num, percent, rate};
 pub use error::{Problem, ScenarioError};
 pub use expr::{attribute_name, matches as expression_matches};
 pub use model::*;

@@ -31,10 +31,22 @@
 //! "rate × cap" model gets the mean CPU right but misses the stalls that give
 //! capped containers their long tails.
 //!
+//! **The fast path.** Most of the time a host has CPU to spare, every request
+//! on it runs at full speed, and its CPU work ends at a known instant. Such a
+//! request gets one event (the end of its whole service time) instead of two;
+//! its CPU end waits in the host's `full_speed` heap and is retired, at its
+//! own instant, by the next look at the host (any change there, a datapoint,
+//! a window's end). Contention or a throttle on the host turns these requests
+//! back into work-clock requests ([`crate::task::Serving`]).
+//!
 //! Work is conserved: a host never delivers more than its vCPUs, a request
 //! never more than one vCPU, a hard task never more than its quota per
 //! period (tests/integration/cpu.rs checks all three on every bundled
 //! scenario and against processor-sharing theory).
+
+mod budget;
+
+pub use budget::budget;
 
 use crate::engine::{Event, Simulation};
 use crate::scenario::{CpuLimit, Service};
@@ -107,6 +119,8 @@ pub struct Quota {
     /// CPU ns used in the period that holds `since`.
     pub used: f64,
     pub since: Nanos,
+    /// End of the period that holds `since` (saves a division per change).
+    pub end: Nanos,
     /// The period's runtime is spent: nothing runs until the next period.
     pub throttled: bool,
     /// The quota timer the task relies on: its generation and instant
@@ -124,6 +138,7 @@ impl Quota {
             origin: None,
             used: 0.0,
             since: 0,
+            end: 0,
             throttled: false,
             gen: 0,
             next: u64::MAX,
@@ -133,7 +148,17 @@ impl Quota {
     /// Start of the period that holds `t` (`origin` set).
     #[inline]
     fn period_start(&self, origin: Nanos, t: Nanos) -> Nanos {
+        if t < self.end && t + self.period >= self.end {
+            return self.end - self.period; // the usual case: no division
+        }
         origin + (t - origin) / self.period * self.period
+    }
+
+    /// Starts the period clock at the task's first CPU work.
+    pub fn start(&mut self, now: Nanos) {
+        self.origin = Some(now);
+        self.since = now;
+        self.end = now + self.period;
     }
 
     /// Brings `used` up to `now`, the task having had `alloc` vCPU since
@@ -149,9 +174,10 @@ impl Quota {
         if self.throttled {
             return;
         }
-        let start = self.period_start(origin, now);
-        if start > self.since {
+        if now >= self.end {
+            let start = self.period_start(origin, now);
             self.used = alloc * (now - start) as f64;
+            self.end = start + self.period;
         } else {
             self.used += alloc * (now - self.since) as f64;
         }
@@ -171,6 +197,11 @@ impl Quota {
             return None;
         }
         let left = (self.runtime - self.used).max(0.0);
+        // Most changes cannot spend the quota: within this period at this
+        // rate, and not above the quota's own rate.
+        if alloc * (end - now) as f64 <= left && alloc * self.period as f64 <= self.runtime {
+            return None;
+        }
         let spent = now as f64 + left / alloc;
         if spent < end as f64 {
             Some((spent.ceil() as Nanos).max(now))
@@ -227,13 +258,16 @@ impl Simulation<'_> {
     /// A request of `task` starts its CPU work (its finish is already in the
     /// task's heap).
     pub(crate) fn cpu_enter(&mut self, task: u32) {
-        let now = self.kernel.now().0;
+        let now = self.kernel.now();
+        // CPU ends that came before go first, at their own instants, so
+        // that the change below is accounted at `now`.
+        self.retire_own_host(task, now);
+        let now = now.0;
         let c = &mut self.tasks[task as usize].cpu;
         c.running += 1;
         if let Some(q) = &mut c.quota {
             if q.origin.is_none() {
-                q.origin = Some(now);
-                q.since = now;
+                q.start(now);
             }
         }
         self.demand_changed(task);
@@ -241,6 +275,7 @@ impl Simulation<'_> {
 
     /// A request of `task` finished its CPU work or was cancelled.
     pub(crate) fn cpu_leave(&mut self, task: u32, requests: u32) {
+        self.retire_own_host(task, self.kernel.now());
         let c = &mut self.tasks[task as usize].cpu;
         c.running -= requests;
         self.demand_changed(task);
@@ -248,23 +283,30 @@ impl Simulation<'_> {
 
     /// The task's demand may have changed: its host's shares follow.
     fn demand_changed(&mut self, task: u32) {
+        let now = self.kernel.now();
+        let h = self.tasks[task as usize]
+            .host
+            .expect("a task doing CPU work is placed") as usize;
+        self.retire_cpu_ends(h, now);
         let t = &mut self.tasks[task as usize];
         let (old, new) = (t.cpu.want, t.cpu.demand());
         if old == new {
             return;
         }
         t.cpu.want = new;
-        let h = t.host.expect("a task doing CPU work is placed") as usize;
         let host = &mut self.hosts[h];
         host.cpu_want = host.cpu_want + new - old;
         let contended = host.cpu_want as f64 > host.vcpu;
         if !host.contended && !contended {
             // Enough for everyone before and after: only this task changes,
             // and its requests keep running at full speed.
-            self.set_alloc(task, new as f64);
+            self.set_alloc(task, new as f64, now);
             return;
         }
-        host.contended = contended;
+        if contended && !host.contended {
+            self.leave_full_speed(h);
+        }
+        self.hosts[h].contended = contended;
         self.share_host(h);
     }
 
@@ -287,31 +329,36 @@ impl Simulation<'_> {
             &mut scratch.share,
             &mut scratch.order,
         );
+        let now = self.kernel.now();
         for i in 0..scratch.share.len() {
             let t = self.hosts[h].tasks[i];
-            self.set_alloc(t, scratch.share[i]);
+            self.set_alloc(t, scratch.share[i], now);
         }
         self.cpu_scratch = scratch;
     }
 
-    /// Gives `task` `alloc` vCPU: its work clock changes speed, its host's,
-    /// service's and the fleet's CPU in use follow, its quota timer moves
-    /// if the runtime will now be spent sooner.
-    fn set_alloc(&mut self, task: u32, alloc: f64) {
-        let now = self.kernel.now();
+    /// Gives `task` `alloc` vCPU from `at` (now, or for a full-speed
+    /// request retired late, the instant its CPU work ended): its work clock
+    /// changes speed, its host's, service's and the fleet's CPU in use
+    /// follow, its quota timer moves if the runtime will now be spent sooner.
+    fn set_alloc(&mut self, task: u32, alloc: f64, at: SimTime) {
         let t = &mut self.tasks[task as usize];
         let old = t.cpu.alloc;
-        let rate = if t.cpu.running > 0 {
-            (alloc / t.cpu.running as f64).min(1.0)
-        } else {
+        let running = t.cpu.running as f64;
+        // Full speed whenever the task gets what it wants (no division).
+        let rate = if alloc >= running {
             1.0
+        } else {
+            alloc / running
         };
         if alloc == old && rate == t.serving.rate {
             return;
         }
-        t.serving.advance(now);
+        if rate != t.serving.rate {
+            t.serving.advance(at); // the clock is linear at one rate
+        }
         if let Some(q) = &mut t.cpu.quota {
-            q.advance(now.0, old);
+            q.advance(at.0, old);
         }
         t.cpu.alloc = alloc;
         let faster = rate > t.serving.rate;
@@ -320,12 +367,9 @@ impl Simulation<'_> {
         let (service, h) = (t.service as usize, t.host.expect("placed") as usize);
         let delta = alloc - old;
         let host = &mut self.hosts[h];
-        host.account_cpu(now);
+        host.account_cpu(at);
         host.cpu_used += delta;
-        let svc = &mut self.services[service];
-        svc.account(now);
-        svc.cpu_used += delta;
-        self.cpu_used += delta;
+        self.add_cpu_used(service, delta, at);
         // A speed-up brings the next completion forward: move its event. A
         // slow-down only delays it: the event, now early, reschedules itself
         // when it fires (one event instead of one per change).
@@ -334,6 +378,163 @@ impl Simulation<'_> {
         }
         if alloc > old {
             self.arm_quota_timer(task);
+        }
+    }
+
+    /// The fast path. On a host with CPU to spare a request runs at full
+    /// speed, so its CPU work ends at a known instant and its whole service
+    /// time at another: it gets one event (the end of its service time)
+    /// instead of two, and its CPU end waits in the host's `full_speed`
+    /// heap, retired by the next look at the host. Contention or a throttle
+    /// on the host turns these requests back into work-clock requests.
+    /// Returns false (the caller takes the work-clock path) when the host
+    /// would be contended with one more request, or the task is throttled.
+    pub(crate) fn try_full_speed(&mut self, task: u32, slot: u32) -> bool {
+        let now = self.kernel.now();
+        let h = self.tasks[task as usize].host.expect("placed") as usize;
+        self.retire_cpu_ends(h, now);
+        let t = &mut self.tasks[task as usize];
+        let host = &self.hosts[h];
+        if host.contended
+            || (host.cpu_want + 1) as f64 > host.vcpu
+            || t.cpu.quota.as_ref().is_some_and(|q| q.throttled)
+        {
+            return false;
+        }
+        let s = &mut t.slots[slot as usize];
+        s.gen = s.gen.wrapping_add(1);
+        let gen = s.gen;
+        let end = now.0 + s.cpu;
+        self.kernel
+            .schedule(s.cpu + s.off, Event::SlotDone { task, slot, gen });
+        self.hosts[h]
+            .full_speed
+            .push(std::cmp::Reverse((end, task, slot, gen)));
+        if let Some(q) = &mut self.tasks[task as usize].cpu.quota {
+            if q.origin.is_none() {
+                q.start(now.0);
+            }
+        }
+        self.full_speed_change(task, h, 1, now);
+        true
+    }
+
+    /// One request of `task` starts (`delta` = 1) or ends (−1) CPU work at
+    /// `at` on its uncontended host `h`, the task not throttled: every task
+    /// there gets what it wants and runs at full speed, so only this task's
+    /// counts and the CPU integrals move (the common case, kept lean).
+    fn full_speed_change(&mut self, task: u32, h: usize, delta: i32, at: SimTime) {
+        let t = &mut self.tasks[task as usize];
+        let old = t.cpu.alloc;
+        t.cpu.running = t.cpu.running.wrapping_add_signed(delta);
+        t.cpu.want = t.cpu.running;
+        let alloc = t.cpu.running as f64;
+        t.cpu.alloc = alloc;
+        let mut arm = false;
+        if let Some(q) = &mut t.cpu.quota {
+            q.advance(at.0, old);
+            // Can the runtime be spent before the period ends at this rate?
+            arm = delta > 0
+                && (q.used + alloc * (q.end - at.0) as f64 > q.runtime
+                    || alloc * q.period as f64 > q.runtime);
+        }
+        let service = t.service as usize;
+        let d = f64::from(delta);
+        let host = &mut self.hosts[h];
+        host.cpu_want = host.cpu_want.wrapping_add_signed(delta);
+        host.account_cpu(at);
+        host.cpu_used += d;
+        self.add_cpu_used(service, d, at);
+        if arm {
+            self.arm_quota_timer(task);
+        }
+    }
+
+    /// The service's and the fleet's CPU in use change by `delta` from `at`.
+    /// Both span other hosts, whose events may have brought their integrals
+    /// past `at` (a CPU end retired late): those are corrected back to it.
+    #[inline]
+    fn add_cpu_used(&mut self, service: usize, delta: f64, at: SimTime) {
+        let svc = &mut self.services[service];
+        if at >= svc.cpu_since {
+            svc.account(at);
+        } else {
+            let back = delta * (svc.cpu_since.0 - at.0) as f64;
+            svc.cpu_area += back;
+            svc.cpu_total += back;
+        }
+        svc.cpu_used += delta;
+        if at < self.last_change {
+            self.cpu_area += delta * (self.last_change.0 - at.0) as f64;
+        }
+        self.cpu_used += delta;
+    }
+
+    /// Retires the full-speed requests of host `h` whose CPU work ended by
+    /// `now`, in the order they ended, each at its own instant.
+    pub(crate) fn retire_cpu_ends(&mut self, h: usize, now: SimTime) {
+        while let Some(&std::cmp::Reverse((end, task, slot, gen))) = self.hosts[h].full_speed.peek()
+        {
+            if end > now.0 {
+                return;
+            }
+            self.hosts[h].full_speed.pop();
+            let t = &mut self.tasks[task as usize];
+            let s = &t.slots[slot as usize];
+            if !s.busy || s.gen != gen {
+                continue; // failed or converted meanwhile
+            }
+            self.cpu_work_done += s.cpu as f64;
+            // The host has CPU to spare and the task is not throttled (else
+            // nothing would be here).
+            self.full_speed_change(task, h, -1, SimTime(end));
+        }
+    }
+
+    fn retire_own_host(&mut self, task: u32, now: SimTime) {
+        let h = self.tasks[task as usize].host.expect("placed") as usize;
+        self.retire_cpu_ends(h, now);
+    }
+
+    /// Every host's full-speed requests retired up to `now` (before reading
+    /// CPU integrals: datapoints, windows).
+    pub(crate) fn retire_all_cpu_ends(&mut self, now: SimTime) {
+        for h in 0..self.hosts.len() {
+            self.retire_cpu_ends(h, now);
+        }
+    }
+
+    /// Contention or a throttle on host `h`: its full-speed requests become
+    /// work-clock requests (their CPU work left goes on the task's clock;
+    /// the events at the end of their service time are cancelled).
+    fn leave_full_speed(&mut self, h: usize) {
+        let now = self.kernel.now();
+        self.retire_cpu_ends(h, now);
+        if self.hosts[h].full_speed.is_empty() {
+            return;
+        }
+        let mut heap = std::mem::take(&mut self.hosts[h].full_speed);
+        let mut touched: Vec<u32> = Vec::new();
+        for std::cmp::Reverse((end, task, slot, gen)) in heap.drain() {
+            let t = &mut self.tasks[task as usize];
+            let s = &mut t.slots[slot as usize];
+            if !s.busy || s.gen != gen {
+                continue;
+            }
+            s.gen = s.gen.wrapping_add(1);
+            t.serving.advance(now);
+            let finish = t.serving.clock + (end - now.0) as f64;
+            s.finish = finish;
+            t.serving
+                .finishing
+                .push(std::cmp::Reverse((finish.to_bits(), slot)));
+            touched.push(task);
+        }
+        self.hosts[h].full_speed = heap; // keeps its capacity
+        touched.sort_unstable();
+        touched.dedup();
+        for task in touched {
+            self.schedule_completion(task);
         }
     }
 
@@ -361,6 +562,16 @@ impl Simulation<'_> {
     /// at its period's end, or look again (the timer was early).
     pub(crate) fn on_quota_timer(&mut self, task: u32, gen: u32) {
         let now = self.kernel.now().0;
+        let h = self.tasks[task as usize].host.expect("placed") as usize;
+        if self.tasks[task as usize]
+            .cpu
+            .quota
+            .as_ref()
+            .is_none_or(|q| q.gen != gen)
+        {
+            return;
+        }
+        self.retire_cpu_ends(h, SimTime(now));
         let t = &mut self.tasks[task as usize];
         let alloc = t.cpu.alloc;
         let Some(q) = &mut t.cpu.quota else {
@@ -376,11 +587,15 @@ impl Simulation<'_> {
                 q.throttled = false;
                 q.used = 0.0;
                 q.since = now;
+                q.end = q.period_start(origin, now) + q.period;
                 self.demand_changed(task);
             }
         } else {
             q.advance(now, alloc);
             if alloc > 0.0 && q.spent() {
+                // Its requests stop: none may stay on the full-speed path.
+                self.leave_full_speed(h);
+                let q = self.tasks[task as usize].cpu.quota.as_mut().expect("hard");
                 q.throttled = true;
                 self.throttled += 1;
                 self.demand_changed(task);
@@ -398,6 +613,7 @@ impl Simulation<'_> {
         host.cpu_used = 0.0;
         host.cpu_want = 0;
         host.contended = false;
+        host.full_speed.clear();
         if self.hosts[h].registered() {
             self.registered_vcpu -= self.hosts[h].vcpu;
         }
@@ -448,7 +664,7 @@ mod tests {
         // in 25 ms (the kernel's burst), then wait for the period's end.
         let p = 100_000_000;
         let mut q = Quota::new(50_000_000.0, p);
-        q.origin = Some(0);
+        q.start(0);
         assert_eq!(q.next_change(0, 2.0), Some(25_000_000));
         q.advance(25_000_000, 2.0);
         assert!(q.spent());
@@ -456,7 +672,7 @@ mod tests {
         assert_eq!(q.next_change(25_000_000, 0.0), Some(p));
         // Within its quota's rate a task is never throttled.
         let mut q = Quota::new(50_000_000.0, p);
-        q.origin = Some(0);
+        q.start(0);
         assert_eq!(q.next_change(0, 0.5), None);
         // Above it after an idle half period: spent early in the next one.
         q.advance(50_000_000, 0.0);
