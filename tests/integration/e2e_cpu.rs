@@ -164,29 +164,22 @@ fn one(dir: &Path, name: &'static str) -> Run {
     }
 }
 
-/// Share of the hosts' cores that processes outside the testbed, or the
-/// hypervisor (steal), may take before a run counts as disturbed. The
-/// kernel may run other processes on the hosts' cores (only the testbed's
-/// process is confined); a burn that wakes while one holds the core waits
-/// up to a scheduler tick, which the model rightly does not have.
-const OUTSIDERS: f64 = 0.10;
-
-/// Was the measurement disturbed (the harness's own clocks stalled, or
-/// the hosts' cores were busy with other work)? Then the run says nothing
-/// about the model; see e2e.rs.
+/// Was the measurement disturbed (the harness's own clocks stalled)? Then
+/// the run says nothing about the model; see e2e.rs.
+///
+/// Other processes on the hosts' cores are reported (the log's "hosts'
+/// cores" line) but do not count: the tree's weight keeps them to 1/65 of
+/// a busy core, and a nice-0 spinner pinned to the host's core all run
+/// long changed a low-rate run's mean latency by under 0.1 ms (23.01 vs
+/// 23.00 ms, 190 requests).
 fn disturbed(r: &Run) -> Option<String> {
     let lag = r.report.schedule_lag_ms.as_ref()?;
     let (p99, max) = (lag.p99.unwrap_or(0.0), lag.max.unwrap_or(0.0));
     let timer_max = r.timer.max_late.as_secs_f64() * 1e3;
-    let others = r
-        .usage
-        .map_or(0.0, |u| (u.others_s() + u.steal_s) / u.capacity_s);
-    (p99 > 2.0 || max > 50.0 || timer_max > 50.0 || others > OUTSIDERS).then(|| {
+    (p99 > 2.0 || max > 50.0 || timer_max > 50.0).then(|| {
         format!(
-            "{}: schedule lag p99 {p99} ms, max {max} ms; service-time timer latest {timer_max:.1} ms \
-             late; other processes and steal took {:.1}% of the hosts' cores",
-            r.name,
-            others * 100.0
+            "{}: schedule lag p99 {p99} ms, max {max} ms; service-time timer latest {timer_max:.1} ms late",
+            r.name
         )
     })
 }
