@@ -201,12 +201,16 @@ fn a_burn_costs_its_work_and_a_quota_stretches_it() {
     let b = Burner::start("capped", 1, Some(capped.placement.clone())).unwrap();
     let r = b.submit(25_000_000).unwrap().blocking_recv().unwrap();
     eprintln!("25 ms of work at 10 ms per 50 ms: {r:?}");
-    // Three periods' quota: two waits for the next period, 60-110 ms.
+    // 25 ms needs the quota of three periods. Started at phase φ of a
+    // period: φ ≤ 40 ms runs 10, waits, 10, waits, 5 (wall 105 − φ, two
+    // throttles); φ > 40 ms runs 50 − φ, then a full 10 without a stop,
+    // waits, then the rest (wall ≈ 65 ms, one throttle). So 65-105 ms,
+    // at least one throttle — never the 25 ms of an uncapped core.
     assert!(
         r.wall >= Duration::from_millis(60) && r.wall <= Duration::from_millis(120),
         "{r:?}"
     );
-    assert!(capped.stat().nr_throttled >= 2, "{:?}", capped.stat());
+    assert!(capped.stat().nr_throttled >= 1, "{:?}", capped.stat());
 }
 
 /// What the emulation adds to a burn that the model does not have: the
