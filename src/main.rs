@@ -86,13 +86,22 @@ enum Command {
     Loadtest(cmd::loadtest::Args),
     /// Stand up the scenario's fleet on loopback: emulated tasks behind a real HAProxy.
     #[command(
-        after_help = "Example:\n  dockmaster testbed scenarios/testbed-small.toml --for 5m\n\n\
+        after_help = "Examples:\n  dockmaster testbed scenarios/testbed-small.toml --for 5m\n  \
+        sudo dockmaster testbed scenarios/testbed-cpu-hard.toml --for 5m   # burns CPU: root, cgroup v1\n  \
+        taskset -c 0 dockmaster loadtest scenarios/testbed-cpu-hard.toml --target http://127.0.0.1:PORT -o out/hard\n\n\
         Every task of every service is a small HTTP server on 127.0.0.1 with the service's\n\
-        concurrency slots and queue_limit (a full queue answers 503), sleeping a service time\n\
+        concurrency slots and queue_limit (a full queue answers 503), taking a service time\n\
         drawn from its distribution. HAProxy (Debian package haproxy) routes /<service>/ to\n\
-        them with the scenario's algorithm (roundrobin, leastconn, random(1)). Prints the URL\n\
-        to load-test; stops everything it started after --for or on Ctrl-C.\n\
-        Exit status: 0; 1 if HAProxy died; 2 on bad input or without haproxy."
+        them with the scenario's algorithm (roundrobin, leastconn, random(1)).\n\
+        With cpu_per_request > 0 a request first burns its CPU share on a thread in its task's\n\
+        cgroup (cpu_limit hard: CFS quota cpu/1024 x cpu_period; shares: cpu.shares = cpu), on\n\
+        the cores of the host the simulator places the task on (one core per vCPU, one core\n\
+        kept for HAProxy and the load generator), then sleeps the rest. That needs root and\n\
+        cgroup v1 cpu and cpuset; the command prints which cores to taskset the load\n\
+        generator to. Prints the URL to load-test; stops everything it started after --for\n\
+        or on Ctrl-C.\n\
+        Exit status: 0; 1 if HAProxy died; 2 on bad input, without haproxy, or when this\n\
+        machine cannot burn the scenario's CPU (no writable cgroups, too few cores)."
     )]
     Testbed(cmd::testbed::Args),
 }

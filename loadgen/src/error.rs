@@ -32,6 +32,11 @@ pub enum TestbedError {
         #[source]
         source: std::io::Error,
     },
+    /// The scenario burns CPU (`cpu_per_request > 0`) and this machine
+    /// cannot confine it as ECS would: no writable cgroup v1 cpu/cpuset, or
+    /// too few cores. The text says what is missing and what to do.
+    #[error("the testbed cannot burn the scenario's CPU: {0}")]
+    CpuUnavailable(String),
     #[error("the scenario cannot be emulated: {0}")]
     Unsupported(String),
     #[error("cannot write {}", path.display())]

@@ -14,7 +14,8 @@
 //!                                            │
 //!                                            └──testbed::Testbed::start──► HAProxy ──► emulated tasks (hyper servers:
 //!                                                                           concurrency slots, queue_limit → 503,
-//!                                                                           service time slept, not burnt)
+//!                                                                           CPU share burnt in the task's cgroup,
+//!                                                                           the rest slept)
 //! ```
 //!
 //! Architecture invariants: the binary only parses flags and prints; tests

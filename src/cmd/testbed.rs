@@ -55,7 +55,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     dockmaster_loadgen::raise_fd_limit();
     let mut bed = match Testbed::start(&sc, &opts) {
         Ok(b) => b,
-        Err(e @ TestbedError::HaproxyMissing { .. }) => {
+        Err(e @ (TestbedError::HaproxyMissing { .. } | TestbedError::CpuUnavailable(_))) => {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(2));
         }
@@ -89,6 +89,26 @@ pub fn run(a: Args) -> Result<ExitCode> {
         bed.balance(),
         bed.url()
     );
+    if let Some(l) = bed.cpu_layout() {
+        for h in &l.hosts {
+            let tasks: Vec<String> = h
+                .tasks
+                .iter()
+                .map(|&(s, i)| format!("{}/{i}", sc.services[s as usize].name))
+                .collect();
+            println!(
+                "host {} ({} vCPU): core(s) {} of this machine, tasks {}",
+                h.name,
+                h.vcpu,
+                dockmaster_loadgen::testbed::cgroup::format_cpu_list(&h.cores),
+                tasks.join(", ")
+            );
+        }
+        println!(
+            "system: core(s) {} (HAProxy, the tasks' HTTP and timers, children of this process)",
+            l.system_list()
+        );
+    }
     for n in bed.notes() {
         println!("note: {n}");
     }
@@ -99,8 +119,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
         );
     }
     println!("\nload-test it with:");
+    // A load generator started from another shell is not in the testbed's
+    // cpuset: taskset keeps it off the hosts' cores.
+    let taskset = bed
+        .cpu_layout()
+        .map(|l| format!("taskset -c {} ", l.system_list()))
+        .unwrap_or_default();
     println!(
-        "  dockmaster loadtest {} --target {} -o out/{}-measured\n",
+        "  {taskset}dockmaster loadtest {} --target {} -o out/{}-measured\n",
         a.file.display(),
         bed.url(),
         sc.name
@@ -126,10 +152,32 @@ pub fn run(a: Args) -> Result<ExitCode> {
         std::thread::sleep(Duration::from_millis(100));
     }
     let table = bed.counters_table();
+    let cpu_table = bed.cpu_table();
+    let usage = bed.host_core_usage();
     let timer = bed.timer_stats();
     let n = bed.tasks().len();
     bed.stop();
     print!("\n{table}");
+    if !cpu_table.is_empty() {
+        print!("\n{cpu_table}");
+    }
+    if let Some(u) = usage {
+        println!(
+            "hosts' cores: {:.1} s of {:.1} s busy: {:.1} s the emulated tasks, {:.1} s other \
+             processes; {:.1} s stolen by the hypervisor",
+            u.busy_s,
+            u.capacity_s,
+            u.testbed_s,
+            u.others_s(),
+            u.steal_s
+        );
+        if u.others_s() + u.steal_s > 0.05 * u.capacity_s {
+            println!(
+                "note: other processes and steal took more than 5 % of the hosts' cores: a burn \
+                 waiting for one of them to yield is slower than on an idle host"
+            );
+        }
+    }
     if let Some(t) = timer {
         println!(
             "service-time timer: {} wake-ups, {} more than 1 ms late, latest {:.3} ms late",

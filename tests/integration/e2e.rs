@@ -27,7 +27,7 @@
 //! Needs HAProxy (`.ci/run` installs it). `DOCKMASTER_E2E=skip` skips the
 //! test where it cannot be installed; nothing skips it silently.
 
-use crate::util::{dockmaster, scenario, stderr, stdout};
+use crate::util::{dockmaster, measurement_lock, scenario, stderr, stdout};
 use dockmaster_loadgen::clock::TimerStats;
 use dockmaster_loadgen::testbed::{Testbed, TestbedOptions};
 use dockmaster_loadgen::LoadtestReport;
@@ -287,6 +287,7 @@ fn judge(r: &Run, log: &mut String) -> Vec<String> {
 
 #[test]
 fn simulation_agrees_with_a_load_test_of_the_testbed() {
+    let _lock = measurement_lock();
     if !haproxy_or_skip() {
         return;
     }
@@ -329,7 +330,7 @@ fn simulation_agrees_with_a_load_test_of_the_testbed() {
     );
 }
 
-fn haproxy_or_skip() -> bool {
+pub(crate) fn haproxy_or_skip() -> bool {
     if std::env::var("DOCKMASTER_E2E").as_deref() == Ok("skip") {
         eprintln!("DOCKMASTER_E2E=skip: end-to-end test skipped");
         return false;
@@ -371,6 +372,7 @@ fn wait_bounded(child: &mut std::process::Child, secs: u64) -> std::process::Exi
 fn testbed_and_loadtest_commands_stop_cleanly_on_ctrl_c() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
+    let _lock = measurement_lock();
     if !haproxy_or_skip() {
         return;
     }

@@ -5,6 +5,7 @@ mod cli;
 mod cpu;
 mod determinism;
 mod e2e;
+mod e2e_cpu;
 mod fleet;
 mod queueing;
 mod readme;

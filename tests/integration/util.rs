@@ -46,3 +46,16 @@ pub fn parse(text: &str) -> dockmaster_sim::Scenario {
     dockmaster_sim::scenario::parse(text, Path::new(env!("CARGO_MANIFEST_DIR")))
         .unwrap_or_else(|e| panic!("test scenario does not parse:\n{e}"))
 }
+
+/// Held by every test that measures latency against the wall clock or
+/// burns CPU (e2e.rs, e2e_cpu.rs): a CPU-burning testbed takes a core and
+/// moves this whole test process into a cpuset of the others, which would
+/// disturb a timing-sensitive run beside it, and two CPU testbeds cannot
+/// share a process.
+pub static MEASUREMENT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Takes [`MEASUREMENT`] (a test that panicked while holding it leaves
+/// nothing behind that matters: every testbed cleans up on drop).
+pub fn measurement_lock() -> std::sync::MutexGuard<'static, ()> {
+    MEASUREMENT.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,12 +1,19 @@
 //! One emulated ECS task: a hyper server on its own loopback port that
-//! behaves like the simulator's task model and costs almost no CPU.
+//! behaves like the simulator's task model.
 //!
 //! ```text
-//!  request ──► slot free? ──yes──────────────────────────► draw service time, sleep it ──► 200
-//!                 │no                                           ▲ (precise timer)        │
-//!                 ├─ fewer than queue_limit waiting: wait FCFS ─┘                         │
-//!                 └─ else ──► 503                         slot handed to the next waiter ◄┘
+//!  request ──► slot free? ──yes──► draw service time s ──► burn s × cpu_per_request ──► sleep the rest ──► 200
+//!                 │no                   ▲                   (burner thread in the       (precise timer)   │
+//!                 ├─ fewer than queue_limit waiting: wait    task's cgroups)                              │
+//!                 │  FCFS ──────────────┘                                                                 │
+//!                 └─ else ──► 503                                        slot handed to the next waiter ◄─┘
 //! ```
+//!
+//! The CPU work is done first and the off-CPU wait after it, as the model
+//! says (docs/scenario-format.md, "CPU: what a request costs"): the wait
+//! starts when the burn ends, so contention and throttling lengthen the
+//! request by exactly what they add to the burn. With `cpu_per_request = 0`
+//! nothing is burnt and the whole service time is slept.
 //!
 //! Service times come from the service's distribution, drawn when service
 //! starts from the stream `service-time/<service>` under the scenario seed —
@@ -15,6 +22,7 @@
 //! the simulation: common random numbers, so that sim and measured differ
 //! by what the model gets wrong, not by sampling noise.
 
+use super::burner::Burner;
 use crate::clock::PreciseTimer;
 use bytes::Bytes;
 use dockmaster_sim::dist::Sampler;
@@ -61,6 +69,22 @@ pub struct TaskCounters {
     pub queued: AtomicU64,
     /// Most requests waiting at once.
     pub queue_peak: AtomicU64,
+    /// CPU work asked of the burner threads, ns (Σ round(s × cpu_per_request)).
+    pub cpu_work_ns: AtomicU64,
+    /// CPU time the burner threads measured on their own clocks, ns.
+    pub cpu_burnt_ns: AtomicU64,
+    /// Wall time the burns took, ns (≥ CPU time: waiting for a core or
+    /// for the next quota period).
+    pub burn_wall_ns: AtomicU64,
+    /// Time from handing a burn over to its thread starting it, ns (waking
+    /// the thread, and on a busy host its wait for a turn or a quota).
+    pub burn_handoff_ns: AtomicU64,
+}
+
+/// How a task does its requests' CPU work.
+pub(crate) struct TaskCpu {
+    pub cpu_per_request: f64,
+    pub burner: Arc<Burner>,
 }
 
 struct Slots {
@@ -75,6 +99,7 @@ pub(crate) struct EmulatedTask {
     slots: Mutex<Slots>,
     service: Arc<ServiceModel>,
     timer: Option<PreciseTimer>,
+    cpu: Option<TaskCpu>,
     pub counters: Arc<TaskCounters>,
 }
 
@@ -114,6 +139,7 @@ impl EmulatedTask {
         queue_limit: u32,
         service: Arc<ServiceModel>,
         timer: Option<PreciseTimer>,
+        cpu: Option<TaskCpu>,
     ) -> EmulatedTask {
         EmulatedTask {
             concurrency,
@@ -124,6 +150,7 @@ impl EmulatedTask {
             }),
             service,
             timer,
+            cpu,
             counters: Arc::new(TaskCounters::default()),
         }
     }
@@ -177,12 +204,40 @@ impl EmulatedTask {
         };
         let start = Instant::now();
         let d = self.service.draw();
+        let wake = match self.burn(d).await {
+            Some(off_cpu) => Instant::now() + off_cpu,
+            None => start + d,
+        };
         match &self.timer {
-            Some(t) => t.sleep_until(start + d).await,
-            None => tokio::time::sleep_until((start + d).into()).await,
+            Some(t) => t.sleep_until(wake).await,
+            None => tokio::time::sleep_until(wake.into()).await,
         }
         self.counters.served.fetch_add(1, Ordering::Relaxed);
         StatusCode::OK
+    }
+}
+
+impl EmulatedTask {
+    /// Burns the CPU work of a request of service time `d` and returns
+    /// the off-CPU time left to wait; `None` if nothing was burnt (no CPU
+    /// work, or the burner stopped: shutting down).
+    async fn burn(&self, d: Duration) -> Option<Duration> {
+        let cpu = self.cpu.as_ref()?;
+        let d_ns = d.as_nanos() as u64;
+        let work = ((d_ns as f64 * cpu.cpu_per_request).round() as u64).min(d_ns);
+        if work == 0 {
+            return None;
+        }
+        let burnt = cpu.burner.burn(work).await?;
+        let c = &self.counters;
+        c.cpu_work_ns.fetch_add(work, Ordering::Relaxed);
+        c.cpu_burnt_ns
+            .fetch_add(burnt.cpu.as_nanos() as u64, Ordering::Relaxed);
+        c.burn_wall_ns
+            .fetch_add(burnt.wall.as_nanos() as u64, Ordering::Relaxed);
+        c.burn_handoff_ns
+            .fetch_add(burnt.handoff.as_nanos() as u64, Ordering::Relaxed);
+        Some(Duration::from_nanos(d_ns - work))
     }
 }
 
@@ -233,6 +288,7 @@ mod tests {
             queue_limit,
             model,
             Some(PreciseTimer::start()),
+            None,
         ))
     }
 
@@ -279,6 +335,48 @@ mod tests {
         let s = rt.block_on(t.serve());
         assert_eq!(s, StatusCode::OK);
         assert_eq!(t.slots.lock().unwrap().busy, 0);
+    }
+
+    /// With cpu_per_request 0.5, a 20 ms request burns 10 ms (measured on
+    /// the burner thread's clock) and sleeps the other 10 ms.
+    #[test]
+    fn a_request_burns_its_cpu_work_then_sleeps_the_rest() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let model = Arc::new(ServiceModel::new(
+            Sampler::Constant(20_000_000),
+            stream(1, "t"),
+        ));
+        let burner = Arc::new(Burner::start("t", 1, None).unwrap());
+        let t = EmulatedTask::new(
+            1,
+            0,
+            model,
+            Some(PreciseTimer::start()),
+            Some(TaskCpu {
+                cpu_per_request: 0.5,
+                burner,
+            }),
+        );
+        let start = Instant::now();
+        assert_eq!(rt.block_on(t.serve()), StatusCode::OK);
+        let took = start.elapsed();
+        let c = &t.counters;
+        // The sleep starts when the burn ends: however long a busy machine
+        // makes the burn, 10 ms follow it.
+        let burn_wall = Duration::from_nanos(c.burn_wall_ns.load(Ordering::Relaxed));
+        let after = took.saturating_sub(burn_wall);
+        assert!(
+            took >= Duration::from_millis(20)
+                && after >= Duration::from_millis(10)
+                && after < Duration::from_millis(13),
+            "{took:?} in all, {after:?} after the burn"
+        );
+        assert_eq!(c.cpu_work_ns.load(Ordering::Relaxed), 10_000_000);
+        let burnt = c.cpu_burnt_ns.load(Ordering::Relaxed);
+        assert!((10_000_000..10_100_000).contains(&burnt), "{burnt}");
     }
 
     /// A waiter that goes away (client disconnected) gives its turn up.

@@ -2,15 +2,23 @@
 //!
 //! ```text
 //!  loadgen ──HTTP──► HAProxy 127.0.0.1:P ──/web/…──► backend svc0 ──► task0 127.0.0.1:p0  (emulated: slots,
-//!                    (real process, the     ──/api/…──► backend svc1     task1 127.0.0.1:p1   queue, 503,
-//!                     scenario's algorithm)                              …                    slept service time)
+//!                    (real process, the     ──/api/…──► backend svc1     task1 127.0.0.1:p1   queue, 503, CPU
+//!                     scenario's algorithm)                              …                    burnt, rest slept)
+//!
+//!  cores:  system (HAProxy, HTTP, timers, children)  │ host i-0001 (its vCPUs) │ host i-0002 │ …
 //! ```
 //!
 //! Each of a service's `desired` tasks is an [`emulator`] server on its own
 //! port; HAProxy is configured and started by [`Testbed::start`] and stopped
 //! when the [`Testbed`] is dropped. The fleet is static: what the scenario
-//! scripts (events, autoscaling, faults) and CPU contention are not
-//! emulated, and [`Testbed::notes`] says so.
+//! scripts (events, autoscaling, faults) is not emulated, and
+//! [`Testbed::notes`] says so.
+//!
+//! CPU: when a service has `cpu_per_request > 0`, each emulated host the
+//! simulator places such tasks on is a cpuset of whole cores of this
+//! machine ([`layout`], [`cgroup`]), each task a cpu cgroup with the limit
+//! ECS sets, and each request burns its CPU work on a thread in that
+//! cgroup ([`burner`]) before sleeping the rest ([`fleet`] wires it up).
 //!
 //! Timing: service times are slept on a [`PreciseTimer`] (a few µs late)
 //! rather than tokio's 1 ms timer wheel, which would add 0.5 ms on average
@@ -18,8 +26,14 @@
 //! `tokio_timer_cost` in this module's tests and reported by
 //! `dockmaster testbed --coarse-timer`.
 
+pub mod burner;
+pub mod cgroup;
+#[cfg(test)]
+mod cgroup_tests;
 pub mod emulator;
+pub mod fleet;
 pub mod haproxy;
+pub mod layout;
 
 use crate::clock::{set_thread_nice, PreciseTimer, TimerStats};
 use crate::error::TestbedError;
@@ -27,6 +41,8 @@ use dockmaster_sim::dist::Sampler;
 use dockmaster_sim::rng::stream;
 use dockmaster_sim::scenario::Scenario;
 use emulator::{accept_loop, EmulatedTask, ServiceModel, TaskCounters};
+use fleet::{CpuFleet, TaskKernel};
+use layout::CpuLayout;
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -75,6 +91,8 @@ pub struct TaskInfo {
     pub concurrency: u32,
     pub queue_limit: u32,
     pub counters: Arc<TaskCounters>,
+    /// Its host and cgroups, if it burns CPU.
+    pub kernel: Option<TaskKernel>,
 }
 
 /// A running testbed. Dropping it stops HAProxy and the emulated tasks.
@@ -86,10 +104,12 @@ pub struct Testbed {
     balance: &'static str,
     notes: Vec<String>,
     dir: PathBuf,
-    // Field order is drop order: HAProxy first, then the tasks.
+    // Field order is drop order: HAProxy first, then the tasks, then the
+    // cgroups (the process goes back to its cpuset last).
     haproxy: haproxy::ChildGuard,
     runtime: Option<tokio::runtime::Runtime>,
     timer: Option<PreciseTimer>,
+    cpu: Option<CpuFleet>,
 }
 
 /// A free loopback port: bind port 0, read it, release it. HAProxy needs a
@@ -104,6 +124,12 @@ impl Testbed {
     /// Starts every task of every service, then HAProxy in front of them.
     /// HAProxy is tied to the calling thread (it gets SIGTERM if that
     /// thread dies): start the testbed from a thread that outlives it.
+    ///
+    /// With a service that burns CPU, this also moves the whole calling
+    /// process into the testbed's `system` cpuset until the testbed is
+    /// dropped, so that HAProxy and any child process started meanwhile
+    /// (a load generator) stay off the emulated hosts' cores; one such
+    /// testbed per process.
     pub fn start(scenario: &Scenario, opts: &TestbedOptions) -> Result<Testbed, TestbedError> {
         let haproxy_version = haproxy::version(&opts.haproxy)?;
         if scenario.services.iter().all(|s| s.desired == 0) {
@@ -111,6 +137,10 @@ impl Testbed {
                 "no service has a task to emulate".into(),
             ));
         }
+        // Refuses (before anything runs) a machine that cannot confine the
+        // CPU work; then moves this process to the system cores before
+        // any thread of the testbed starts.
+        let mut cpu = CpuFleet::prepare(scenario, opts.seed)?;
         let nice = opts.nice;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(opts.threads.max(1))
@@ -127,7 +157,7 @@ impl Testbed {
 
         let mut tasks = Vec::new();
         let mut addrs: Vec<Vec<SocketAddr>> = Vec::new();
-        for s in &scenario.services {
+        for (si, s) in scenario.services.iter().enumerate() {
             let model = Arc::new(ServiceModel::new(
                 Sampler::new(&s.service_time),
                 stream(opts.seed, &format!("service-time/{}", s.name)),
@@ -142,11 +172,18 @@ impl Testbed {
                 let addr = std_l
                     .local_addr()
                     .map_err(TestbedError::io("read a bound address"))?;
+                // Task i of service s is the simulator's task i of s: it
+                // burns on the host the simulation places that task on.
+                let (task_cpu, kernel) = match cpu.as_mut() {
+                    Some(c) => c.add_task(scenario, si, i)?.unzip(),
+                    None => (None, None),
+                };
                 let task = Arc::new(EmulatedTask::new(
                     s.concurrency,
                     s.queue_limit,
                     model.clone(),
                     timer.clone(),
+                    task_cpu,
                 ));
                 let counters = task.counters.clone();
                 {
@@ -163,6 +200,7 @@ impl Testbed {
                     concurrency: s.concurrency,
                     queue_limit: s.queue_limit,
                     counters,
+                    kernel,
                 });
             }
             addrs.push(service_addrs);
@@ -203,17 +241,22 @@ impl Testbed {
             opts.nice,
         )?;
 
+        let mut notes = not_emulated(scenario);
+        if let Some(c) = &cpu {
+            notes.extend(c.notes());
+        }
         Ok(Testbed {
             url: format!("http://{frontend}"),
             frontend,
             tasks,
             haproxy_version,
             balance: haproxy::balance(algorithm),
-            notes: not_emulated(scenario),
+            notes,
             dir,
             haproxy: guard,
             runtime: Some(runtime),
             timer,
+            cpu,
         })
     }
 
@@ -248,7 +291,20 @@ impl Testbed {
         &self.dir
     }
 
-    /// What the scenario asks for that the testbed does not do.
+    /// Which cores each burning host got and which the rest of the testbed
+    /// keeps; `None` if nothing burns CPU.
+    pub fn cpu_layout(&self) -> Option<&CpuLayout> {
+        self.cpu.as_ref().map(|c| &c.layout)
+    }
+
+    /// What the hosts' cores did since the start: the testbed's tasks,
+    /// other processes, steal. `None` if nothing burns CPU.
+    pub fn host_core_usage(&self) -> Option<fleet::HostCoreUsage> {
+        self.cpu.as_ref()?.host_core_usage()
+    }
+
+    /// What the scenario asks for that the testbed does not do, and how it
+    /// emulates CPU when it burns it.
     pub fn notes(&self) -> &[String] {
         &self.notes
     }
@@ -271,10 +327,15 @@ impl Testbed {
 
     fn shutdown(&mut self) {
         self.haproxy.stop();
+        if let Some(c) = self.cpu.as_mut() {
+            c.stop_burners();
+        }
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_timeout(Duration::from_secs(1));
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+        // Back to the process's own cpuset; every cgroup removed.
+        self.cpu.take();
     }
 
     /// Per task: served, refused (503), most waiting at once.
@@ -288,6 +349,46 @@ impl Testbed {
                 c.served.load(Ordering::Relaxed),
                 c.rejected.load(Ordering::Relaxed),
                 c.queue_peak.load(Ordering::Relaxed),
+            ));
+        }
+        s
+    }
+
+    /// Per burning task: its host, CPU work asked, CPU its threads
+    /// measured, CPU its cgroup was charged, how much longer the burns took
+    /// in wall time than on CPU, and periods throttled. Empty if nothing
+    /// burns.
+    pub fn cpu_table(&self) -> String {
+        let mut s = String::new();
+        for t in &self.tasks {
+            let Some(k) = &t.kernel else { continue };
+            if s.is_empty() {
+                s.push_str(
+                    "task                host      work s  burnt s  cgroup s  wall/cpu  throttled\n",
+                );
+            }
+            let c = &t.counters;
+            let secs = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed) as f64 / 1e9;
+            let (work, burnt, wall) = (
+                secs(&c.cpu_work_ns),
+                secs(&c.cpu_burnt_ns),
+                secs(&c.burn_wall_ns),
+            );
+            let usage = k
+                .cgroup
+                .usage_ns()
+                .map_or("-".to_string(), |u| format!("{:.3}", u as f64 / 1e9));
+            let st = k.cgroup.stat();
+            s.push_str(&format!(
+                "{:<20}{:<8}{:>8.3}{:>9.3}{:>10}{:>10.2}{:>7}/{}\n",
+                format!("{}/{}", t.service, t.index),
+                k.host,
+                work,
+                burnt,
+                usage,
+                if burnt > 0.0 { wall / burnt } else { 0.0 },
+                st.nr_throttled,
+                st.nr_periods,
             ));
         }
         s
@@ -314,13 +415,6 @@ pub fn not_emulated(s: &Scenario) -> Vec<String> {
     }
     if s.faults.instance_mtbf.is_some() {
         n.push("background instance failures are not emulated".into());
-    }
-    if s.services.iter().any(|x| x.cpu_per_request > 0.0) {
-        n.push(
-            "cpu_per_request > 0: service time is slept, not burnt, so the CPU contention the \
-             simulator models when a host's demand exceeds its vCPUs is not reproduced"
-                .into(),
-        );
     }
     n.push(
         "placement is not emulated: every desired task runs (the simulator leaves tasks that \
