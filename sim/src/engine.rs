@@ -642,7 +642,8 @@ impl<'a> Simulation<'a> {
         let cpu = if svc.cpu_per_request == 0.0 {
             0
         } else {
-            ((work as f64 * svc.cpu_per_request).round() as Nanos).min(work)
+            // Rounded to the nearest ns (a cast, not libm's `round`).
+            ((work as f64 * svc.cpu_per_request + 0.5) as Nanos).min(work)
         };
         let s = &mut t.slots[slot as usize];
         s.busy = true;
@@ -774,6 +775,8 @@ impl<'a> Simulation<'a> {
     pub(crate) fn fail_requests(&mut self, task: u32, kind: ErrorKind) {
         if let Some(h) = self.tasks[task as usize].host {
             self.retire_cpu_ends(h as usize, self.kernel.now());
+            // Its full-speed requests fail too: out of the host's queue.
+            self.hosts[h as usize].full_speed.remove_task(task);
         }
         let t = &mut self.tasks[task as usize];
         let queued = t.queue.len();

@@ -1,11 +1,10 @@
 //! EC2 container instances: where tasks run. How their CPU is shared is
 //! [`crate::cpu`]'s.
 
+use crate::cpu::FullSpeed;
 use crate::placement::HostId;
 use crate::scenario::InstanceType;
-use crate::time::{Nanos, SimTime};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use crate::time::SimTime;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostState {
@@ -38,9 +37,8 @@ pub struct Host {
     /// vCPUs delivered now (Σ over its tasks; never above `vcpu`).
     pub cpu_used: f64,
     /// Requests doing CPU work at full speed on this uncontended host, by
-    /// the instant their CPU work ends: (end, task, slot, slot generation).
-    /// See `crate::cpu` ("the fast path").
-    pub full_speed: BinaryHeap<Reverse<(Nanos, u32, u32, u32)>>,
+    /// the instant their CPU work ends. See `crate::cpu` ("the fast path").
+    pub full_speed: FullSpeed,
     /// CPU-nanoseconds used since the last datapoint, up to `cpu_since`.
     pub cpu_area: f64,
     pub cpu_since: SimTime,
@@ -63,7 +61,7 @@ impl Host {
             cpu_want: 0,
             contended: false,
             cpu_used: 0.0,
-            full_speed: BinaryHeap::new(),
+            full_speed: FullSpeed::default(),
             cpu_area: 0.0,
             cpu_since: now,
             tasks: Vec::new(),

@@ -45,8 +45,10 @@
 //! scenario and against processor-sharing theory).
 
 mod budget;
+mod full_speed;
 
 pub use budget::budget;
+pub use full_speed::{CpuEnd, FullSpeed};
 
 use crate::engine::{Event, Simulation};
 use crate::scenario::{CpuLimit, Service};
@@ -407,9 +409,13 @@ impl Simulation<'_> {
         let end = now.0 + s.cpu;
         self.kernel
             .schedule(s.cpu + s.off, Event::SlotDone { task, slot, gen });
-        self.hosts[h]
-            .full_speed
-            .push(std::cmp::Reverse((end, task, slot, gen)));
+        self.hosts[h].full_speed.push(CpuEnd {
+            end,
+            cpu: s.cpu,
+            task,
+            slot,
+            gen,
+        });
         if let Some(q) = &mut self.tasks[task as usize].cpu.quota {
             if q.origin.is_none() {
                 q.start(now.0);
@@ -473,18 +479,16 @@ impl Simulation<'_> {
     /// Retires the full-speed requests of host `h` whose CPU work ended by
     /// `now`, in the order they ended, each at its own instant.
     pub(crate) fn retire_cpu_ends(&mut self, h: usize, now: SimTime) {
-        while let Some(&std::cmp::Reverse((end, task, slot, gen))) = self.hosts[h].full_speed.peek()
-        {
+        while let Some(&CpuEnd { end, cpu, task, .. }) = self.hosts[h].full_speed.peek() {
             if end > now.0 {
                 return;
             }
-            self.hosts[h].full_speed.pop();
-            let t = &mut self.tasks[task as usize];
-            let s = &t.slots[slot as usize];
-            if !s.busy || s.gen != gen {
-                continue; // failed or converted meanwhile
-            }
-            self.cpu_work_done += s.cpu as f64;
+            let e = self.hosts[h].full_speed.pop().expect("peeked");
+            debug_assert!({
+                let s = &self.tasks[task as usize].slots[e.slot as usize];
+                s.busy && s.gen == e.gen
+            });
+            self.cpu_work_done += cpu as f64;
             // The host has CPU to spare and the task is not throttled (else
             // nothing would be here).
             self.full_speed_change(task, h, -1, SimTime(end));
@@ -515,7 +519,14 @@ impl Simulation<'_> {
         }
         let mut heap = std::mem::take(&mut self.hosts[h].full_speed);
         let mut touched: Vec<u32> = Vec::new();
-        for std::cmp::Reverse((end, task, slot, gen)) in heap.drain() {
+        for CpuEnd {
+            end,
+            task,
+            slot,
+            gen,
+            ..
+        } in heap.drain()
+        {
             let t = &mut self.tasks[task as usize];
             let s = &mut t.slots[slot as usize];
             if !s.busy || s.gen != gen {
