@@ -29,6 +29,9 @@ use dockmaster_reports::{
 };
 use rand::Rng as _;
 
+pub use crate::audit::{Audit, CpuWindow};
+pub use crate::layout::{initial_layout, HostLayout};
+
 /// The placement engine the simulator uses: the indexed one, which decides
 /// exactly as the plain oracle does (tests/placement_equiv.rs) in O(log n).
 pub(crate) type PlacementEngine = Indexed;
@@ -815,33 +818,6 @@ impl<'a> Simulation<'a> {
     }
 }
 
-/// What a run's independent checks saw (tests read it; the recording does
-/// not carry it).
-#[derive(Clone, Debug, Default)]
-pub struct Audit {
-    /// Placements that would have over-committed a host's registered CPU or
-    /// memory (0 unless the placement engine is wrong).
-    pub overcommits: u32,
-    /// Times a hard-limited task spent its quota and was throttled.
-    pub throttled: u64,
-    /// Per reporting window, in order.
-    pub windows: Vec<CpuWindow>,
-    /// CPU time each service's tasks got over the run, ns, in file order.
-    pub service_cpu_ns: Vec<f64>,
-}
-
-/// CPU in one reporting window.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct CpuWindow {
-    /// CPU time the model handed out (∫ Σ vCPU delivered dt), ns.
-    pub cpu_delivered_ns: f64,
-    /// CPU work of the requests that finished it in the window, counted at
-    /// each finish (a count independent of the sharing arithmetic), ns.
-    pub cpu_work_done_ns: f64,
-    /// ∫ registered hosts' vCPU dt, ns: the most the fleet could do.
-    pub vcpu_capacity_ns: f64,
-}
-
 /// Gauges written per window, in this order; `desired_<service>` columns go
 /// before `cost_usd`.
 pub const GAUGES: [&str; 12] = [
@@ -861,45 +837,6 @@ pub const GAUGES: [&str; 12] = [
 
 fn ms(ns: Nanos) -> f64 {
     ns as f64 / NANOS_PER_MILLI as f64
-}
-
-/// One host of the fleet at t = 0 and the tasks placed on it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HostLayout {
-    /// The id the recording uses (`i-0001`).
-    pub name: String,
-    pub vcpu: u32,
-    /// (service index, index of the task among its service's tasks).
-    pub tasks: Vec<(u16, u32)>,
-}
-
-/// Where the simulator places every task at t = 0 (the same placement the
-/// run starts from), so that the testbed can put each emulated task on the
-/// emulated host the simulation has it on.
-pub fn initial_layout(scenario: &Scenario, seed: u64) -> Vec<HostLayout> {
-    let sim = Simulation::new(scenario, seed);
-    sim.hosts
-        .iter()
-        .filter(|h| h.registered())
-        .map(|h| HostLayout {
-            name: h.name.clone(),
-            vcpu: h.vcpu as u32,
-            tasks: h
-                .tasks
-                .iter()
-                .map(|&t| {
-                    let service = sim.tasks[t as usize].service;
-                    let index = sim.services[service as usize]
-                        .tasks
-                        .iter()
-                        .position(|&x| x == t)
-                        .expect("a placed task belongs to its service")
-                        as u32;
-                    (service, index)
-                })
-                .collect(),
-        })
-        .collect()
 }
 
 /// One replication.

@@ -13,6 +13,7 @@
 
 pub mod alb;
 pub mod asg;
+pub mod audit;
 pub mod autoscale;
 pub mod catalogue;
 pub mod cpu;
@@ -21,6 +22,7 @@ pub mod engine;
 pub mod faults;
 pub mod host;
 pub mod kernel;
+pub mod layout;
 pub mod placement;
 pub mod rng;
 pub mod scenario;

@@ -46,9 +46,15 @@
 
 mod budget;
 mod full_speed;
+mod quota;
+mod share;
+#[cfg(test)]
+mod tests;
 
 pub use budget::budget;
 pub use full_speed::{CpuEnd, FullSpeed};
+pub use quota::Quota;
+pub use share::water_fill;
 
 use crate::engine::{Event, Simulation};
 use crate::scenario::{CpuLimit, Service};
@@ -104,154 +110,6 @@ impl TaskCpu {
         match &self.quota {
             Some(q) if q.throttled => 0,
             _ => self.running,
-        }
-    }
-}
-
-/// A CFS bandwidth quota: `runtime` ns of CPU per `period`.
-#[derive(Clone, Debug)]
-pub struct Quota {
-    pub runtime: f64,
-    pub period: Nanos,
-    /// Periods start at `origin + k × period`. Set at the task's first CPU
-    /// work: the kernel starts a cgroup's period timer when it first runs
-    /// and keeps the timer's phase when it restarts after idling
-    /// (`hrtimer_forward_now`).
-    pub origin: Option<Nanos>,
-    /// CPU ns used in the period that holds `since`.
-    pub used: f64,
-    pub since: Nanos,
-    /// End of the period that holds `since` (saves a division per change).
-    pub end: Nanos,
-    /// The period's runtime is spent: nothing runs until the next period.
-    pub throttled: bool,
-    /// The quota timer the task relies on: its generation and instant
-    /// (`u64::MAX`: none). An earlier one replaces it; a later one is not
-    /// scheduled, the pending one fires early and looks again.
-    pub gen: u32,
-    pub next: Nanos,
-}
-
-impl Quota {
-    pub fn new(runtime: f64, period: Nanos) -> Quota {
-        Quota {
-            runtime,
-            period,
-            origin: None,
-            used: 0.0,
-            since: 0,
-            end: 0,
-            throttled: false,
-            gen: 0,
-            next: u64::MAX,
-        }
-    }
-
-    /// Start of the period that holds `t` (`origin` set).
-    #[inline]
-    fn period_start(&self, origin: Nanos, t: Nanos) -> Nanos {
-        if t < self.end && t + self.period >= self.end {
-            return self.end - self.period; // the usual case: no division
-        }
-        origin + (t - origin) / self.period * self.period
-    }
-
-    /// Starts the period clock at the task's first CPU work.
-    pub fn start(&mut self, now: Nanos) {
-        self.origin = Some(now);
-        self.since = now;
-        self.end = now + self.period;
-    }
-
-    /// Brings `used` up to `now`, the task having had `alloc` vCPU since
-    /// `since`. A new period starts afresh; a throttled task is unthrottled
-    /// only by its timer (so that the host's shares change at that instant),
-    /// and `since` stays at the instant it was throttled.
-    #[inline]
-    pub fn advance(&mut self, now: Nanos, alloc: f64) {
-        let Some(origin) = self.origin else {
-            self.since = now;
-            return;
-        };
-        if self.throttled {
-            return;
-        }
-        if now >= self.end {
-            let start = self.period_start(origin, now);
-            self.used = alloc * (now - start) as f64;
-            self.end = start + self.period;
-        } else {
-            self.used += alloc * (now - self.since) as f64;
-        }
-        self.since = now;
-    }
-
-    /// When the quota's state may next change at `alloc` vCPU: the end of
-    /// the period when throttled, else the instant the runtime would be
-    /// spent (this period or, at a rate above the quota, the next).
-    pub fn next_change(&self, now: Nanos, alloc: f64) -> Option<Nanos> {
-        let origin = self.origin?;
-        let end = self.period_start(origin, now) + self.period;
-        if self.throttled {
-            return Some(end);
-        }
-        if alloc <= 0.0 {
-            return None;
-        }
-        let left = (self.runtime - self.used).max(0.0);
-        // Most changes cannot spend the quota: within this period at this
-        // rate, and not above the quota's own rate.
-        if alloc * (end - now) as f64 <= left && alloc * self.period as f64 <= self.runtime {
-            return None;
-        }
-        let spent = now as f64 + left / alloc;
-        if spent < end as f64 {
-            Some((spent.ceil() as Nanos).max(now))
-        } else if alloc * self.period as f64 > self.runtime {
-            Some(end + (self.runtime / alloc).ceil() as Nanos)
-        } else {
-            None
-        }
-    }
-
-    /// Spent, to within a nanosecond's rounding of the timer.
-    #[inline]
-    pub fn spent(&self) -> bool {
-        self.used >= self.runtime - 1.0
-    }
-}
-
-/// Weighted max-min fair shares ("water-filling"): `want[i]` vCPUs asked,
-/// `weight[i]`, `v` vCPUs to give. Each gets `min(want, λ·weight)` with λ
-/// chosen so that the shares add up to `min(v, Σ want)`. This is the
-/// steady state of CFS between cgroups whose threads each run on at most
-/// one CPU. `order` is scratch space.
-pub fn water_fill(v: f64, want: &[u32], weight: &[f64], share: &mut [f64], order: &mut Vec<usize>) {
-    order.clear();
-    order.extend((0..want.len()).filter(|&i| want[i] > 0));
-    for s in share.iter_mut() {
-        *s = 0.0;
-    }
-    // Whoever wants least per unit of weight is satisfied first.
-    order.sort_by(|&a, &b| {
-        (want[a] as f64 / weight[a])
-            .total_cmp(&(want[b] as f64 / weight[b]))
-            .then(a.cmp(&b))
-    });
-    let mut left = v;
-    let mut w_left: f64 = order.iter().map(|&i| weight[i]).sum();
-    for (k, &i) in order.iter().enumerate() {
-        let fair = left * weight[i] / w_left;
-        if (want[i] as f64) <= fair {
-            share[i] = want[i] as f64;
-            left -= share[i];
-            w_left -= weight[i];
-        } else {
-            // Everyone from here on is capped by the water level.
-            for &j in &order[k..] {
-                share[j] = left * weight[j] / w_left;
-            }
-            return;
         }
     }
 }
@@ -638,55 +496,4 @@ pub(crate) struct Scratch {
     weight: Vec<f64>,
     share: Vec<f64>,
     order: Vec<usize>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fill(v: f64, want: &[u32], weight: &[f64]) -> Vec<f64> {
-        let mut share = vec![0.0; want.len()];
-        water_fill(v, want, weight, &mut share, &mut Vec::new());
-        share
-    }
-
-    #[test]
-    fn enough_for_everyone_gives_each_what_it_wants() {
-        assert_eq!(fill(4.0, &[1, 2, 0], &[1.0, 1.0, 1.0]), vec![1.0, 2.0, 0.0]);
-    }
-
-    #[test]
-    fn contention_splits_by_weight_and_never_gives_more_than_wanted() {
-        // 2 vCPU; A (weight 2) wants 4, B (weight 1) wants 4: 4/3 and 2/3.
-        let s = fill(2.0, &[4, 4], &[2.0, 1.0]);
-        assert!((s[0] - 4.0 / 3.0).abs() < 1e-12 && (s[1] - 2.0 / 3.0).abs() < 1e-12);
-        // A small wanter is satisfied, the rest goes to the big one.
-        let s = fill(4.0, &[1, 8], &[1.0, 1.0]);
-        assert_eq!(s, vec![1.0, 3.0]);
-        let total: f64 = fill(3.0, &[5, 1, 2, 7], &[1024.0, 512.0, 256.0, 2.0])
-            .iter()
-            .sum();
-        assert!((total - 3.0).abs() < 1e-12);
-    }
-
-    #[test]
-    fn a_quota_is_spent_at_full_speed_then_refilled_next_period() {
-        // 0.5 vCPU per 100 ms; two requests on a 2-vCPU host spend the 50 ms
-        // in 25 ms (the kernel's burst), then wait for the period's end.
-        let p = 100_000_000;
-        let mut q = Quota::new(50_000_000.0, p);
-        q.start(0);
-        assert_eq!(q.next_change(0, 2.0), Some(25_000_000));
-        q.advance(25_000_000, 2.0);
-        assert!(q.spent());
-        q.throttled = true;
-        assert_eq!(q.next_change(25_000_000, 0.0), Some(p));
-        // Within its quota's rate a task is never throttled.
-        let mut q = Quota::new(50_000_000.0, p);
-        q.start(0);
-        assert_eq!(q.next_change(0, 0.5), None);
-        // Above it after an idle half period: spent early in the next one.
-        q.advance(50_000_000, 0.0);
-        assert_eq!(q.next_change(50_000_000, 0.6), Some(p + 83_333_334));
-    }
 }
