@@ -128,28 +128,44 @@ fn one(dir: &Path, algorithm: &'static str) -> Run {
 /// hogging both cores of a shared box) shifts a window's p99 by more than
 /// the tolerance; then the run says nothing about the model.
 fn disturbed(r: &Run) -> Option<String> {
-    let lag = r.report.schedule_lag_ms.as_ref()?;
+    stalled(&r.report, &r.timer, r.algorithm)
+}
+
+/// The harness's own clocks stalled: schedule lag p99 over 2 ms or max over
+/// 50 ms, or a service-time timer fired 50 ms late (also e2e_cpu.rs's rule).
+pub(crate) fn stalled(report: &LoadtestReport, timer: &TimerStats, name: &str) -> Option<String> {
+    let lag = report.schedule_lag_ms.as_ref()?;
     let (p99, max) = (lag.p99.unwrap_or(0.0), lag.max.unwrap_or(0.0));
-    let timer_max = r.timer.max_late.as_secs_f64() * 1e3;
+    let timer_max = timer.max_late.as_secs_f64() * 1e3;
     (p99 > 2.0 || max > 50.0 || timer_max > 50.0).then(|| {
         format!(
-            "{}: schedule lag p99 {p99} ms, max {max} ms; service-time timer latest {timer_max:.1} ms late",
-            r.algorithm
+            "{name}: schedule lag p99 {p99} ms, max {max} ms; service-time timer latest {timer_max:.1} ms late"
         )
     })
+}
+
+/// One measurement, made again (once, in `dir/try2`) if the first (in
+/// `dir/try1`) was disturbed; returns the run and why it was repeated.
+pub(crate) fn measure_again_if_disturbed<R>(
+    dir: &Path,
+    test: &str,
+    one: impl Fn(&Path) -> R,
+    disturbed: impl Fn(&R) -> Option<String>,
+) -> (R, Option<String>) {
+    let first = one(&dir.join("try1"));
+    match disturbed(&first) {
+        None => (first, None),
+        Some(why) => {
+            eprintln!("{test}: measurement disturbed, measuring again: {why}");
+            (one(&dir.join("try2")), Some(why))
+        }
+    }
 }
 
 /// One algorithm, measured again (once) if the first measurement was
 /// disturbed.
 fn measured_run(dir: &Path, algorithm: &'static str) -> (Run, Option<String>) {
-    let first = one(&dir.join("try1"), algorithm);
-    match disturbed(&first) {
-        None => (first, None),
-        Some(why) => {
-            eprintln!("e2e: measurement disturbed, measuring again: {why}");
-            (one(&dir.join("try2"), algorithm), Some(why))
-        }
-    }
+    measure_again_if_disturbed(dir, "e2e", |d| one(d, algorithm), disturbed)
 }
 
 /// Checks one run; returns the problems and appends a table to `log`.

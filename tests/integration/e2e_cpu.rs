@@ -25,7 +25,7 @@
 //! the measurement lock (util.rs): the testbed moves this whole test
 //! process onto the system core while it runs.
 
-use crate::e2e::haproxy_or_skip;
+use crate::e2e::{haproxy_or_skip, measure_again_if_disturbed, stalled};
 use crate::util::{dockmaster, measurement_lock, scenario, stderr, stdout};
 use dockmaster_loadgen::clock::TimerStats;
 use dockmaster_loadgen::testbed::{Testbed, TestbedOptions};
@@ -173,26 +173,11 @@ fn one(dir: &Path, name: &'static str) -> Run {
 /// long changed a low-rate run's mean latency by under 0.1 ms (23.01 vs
 /// 23.00 ms, 190 requests).
 fn disturbed(r: &Run) -> Option<String> {
-    let lag = r.report.schedule_lag_ms.as_ref()?;
-    let (p99, max) = (lag.p99.unwrap_or(0.0), lag.max.unwrap_or(0.0));
-    let timer_max = r.timer.max_late.as_secs_f64() * 1e3;
-    (p99 > 2.0 || max > 50.0 || timer_max > 50.0).then(|| {
-        format!(
-            "{}: schedule lag p99 {p99} ms, max {max} ms; service-time timer latest {timer_max:.1} ms late",
-            r.name
-        )
-    })
+    stalled(&r.report, &r.timer, r.name)
 }
 
 fn measured_run(dir: &Path, name: &'static str) -> (Run, Option<String>) {
-    let first = one(&dir.join("try1"), name);
-    match disturbed(&first) {
-        None => (first, None),
-        Some(why) => {
-            eprintln!("e2e_cpu: measurement disturbed, measuring again: {why}");
-            (one(&dir.join("try2"), name), Some(why))
-        }
-    }
+    measure_again_if_disturbed(dir, "e2e_cpu", |d| one(d, name), disturbed)
 }
 
 /// The testbed's own correctness: the CPU work asked is what was burnt
