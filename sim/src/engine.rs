@@ -779,7 +779,7 @@ impl<'a> Simulation<'a> {
         if let Some(h) = self.tasks[task as usize].host {
             self.retire_cpu_ends(h as usize, self.kernel.now());
             // Its full-speed requests fail too: out of the host's queue.
-            self.hosts[h as usize].full_speed.remove_task(task);
+            crate::cpu::remove_task(&mut self.hosts[h as usize].full_speed, task);
         }
         let t = &mut self.tasks[task as usize];
         let queued = t.queue.len();

@@ -38,7 +38,7 @@ pub struct Host {
     pub cpu_used: f64,
     /// Requests doing CPU work at full speed on this uncontended host, by
     /// the instant their CPU work ends. See `crate::cpu` ("the fast path").
-    pub full_speed: FullSpeed,
+    pub(crate) full_speed: FullSpeed,
     /// CPU-nanoseconds used since the last datapoint, up to `cpu_since`.
     pub cpu_area: f64,
     pub cpu_since: SimTime,

@@ -22,6 +22,14 @@ struct Entry<E> {
     event: E,
 }
 
+impl<E: Copy> Keyed for Entry<E> {
+    type Key = u128;
+    #[inline(always)]
+    fn key(&self) -> u128 {
+        self.key
+    }
+}
+
 impl<E> Entry<E> {
     #[inline(always)]
     fn at(&self) -> SimTime {
@@ -29,22 +37,37 @@ impl<E> Entry<E> {
     }
 }
 
-/// A 4-ary min-heap on the key: half the depth of a binary heap, a node's
-/// children side by side in memory, entries moved into a hole rather than
-/// swapped. The event loop spends most of its time here.
-struct Heap<E> {
-    v: Vec<Entry<E>>,
+/// What a [`Heap`] orders by.
+pub(crate) trait Keyed: Copy {
+    type Key: Ord + Copy;
+    fn key(&self) -> Self::Key;
 }
 
-impl<E: Copy> Heap<E> {
+/// A 4-ary min-heap on the key: half the depth of a binary heap, a node's
+/// children side by side in memory, entries moved into a hole rather than
+/// swapped. The event loop spends most of its time here; the hosts' queues
+/// of full-speed CPU ends (`crate::cpu::FullSpeed`) are one too.
+#[derive(Clone, Debug)]
+pub(crate) struct Heap<T> {
+    v: Vec<T>,
+}
+
+impl<T> Default for Heap<T> {
+    fn default() -> Self {
+        Heap { v: Vec::new() }
+    }
+}
+
+impl<T: Keyed> Heap<T> {
     #[inline]
-    fn push(&mut self, e: Entry<E>) {
+    pub(crate) fn push(&mut self, e: T) {
         let mut hole = self.v.len();
         self.v.push(e);
         let v = &mut self.v[..];
+        let key = e.key();
         while hole > 0 {
             let parent = (hole - 1) / 4;
-            if e.key < v[parent].key {
+            if key < v[parent].key() {
                 v[hole] = v[parent];
                 hole = parent;
             } else {
@@ -55,7 +78,7 @@ impl<E: Copy> Heap<E> {
     }
 
     #[inline]
-    fn pop(&mut self) -> Option<Entry<E>> {
+    pub(crate) fn pop(&mut self) -> Option<T> {
         let last = self.v.pop()?;
         let v = &mut self.v[..];
         let n = v.len();
@@ -63,6 +86,7 @@ impl<E: Copy> Heap<E> {
             return Some(last);
         }
         let top = v[0];
+        let last_key = last.key();
         let mut hole = 0;
         loop {
             let first = 4 * hole + 1;
@@ -71,14 +95,15 @@ impl<E: Copy> Heap<E> {
             }
             let end = (first + 4).min(n);
             let mut best = first;
-            let mut best_key = v[first].key;
+            let mut best_key = v[first].key();
             for (c, e) in v[first + 1..end].iter().enumerate() {
-                if e.key < best_key {
-                    best_key = e.key;
+                let k = e.key();
+                if k < best_key {
+                    best_key = k;
                     best = first + 1 + c;
                 }
             }
-            if best_key < last.key {
+            if best_key < last_key {
                 v[hole] = v[best];
                 hole = best;
             } else {
@@ -89,8 +114,33 @@ impl<E: Copy> Heap<E> {
         Some(top)
     }
 
-    fn peek(&self) -> Option<&Entry<E>> {
+    #[inline]
+    pub(crate) fn peek(&self) -> Option<&T> {
         self.v.first()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.v.is_empty()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.v.clear();
+    }
+
+    /// Every entry, in no particular order; the heap is left empty.
+    pub(crate) fn drain(&mut self) -> std::vec::Drain<'_, T> {
+        self.v.drain(..)
+    }
+
+    /// Keeps the entries `keep` says yes to.
+    pub(crate) fn retain(&mut self, keep: impl Fn(&T) -> bool) {
+        if self.v.iter().all(&keep) {
+            return;
+        }
+        let kept: Vec<T> = self.v.drain(..).filter(|e| keep(e)).collect();
+        for e in kept {
+            self.push(e);
+        }
     }
 }
 
@@ -99,7 +149,7 @@ pub struct Kernel<E> {
     now: SimTime,
     seq: u64,
     fired: u64,
-    queue: Heap<E>,
+    queue: Heap<Entry<E>>,
 }
 
 impl<E: Copy> Default for Kernel<E> {

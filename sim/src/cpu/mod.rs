@@ -52,7 +52,9 @@ mod share;
 mod tests;
 
 pub use budget::budget;
-pub use full_speed::{CpuEnd, FullSpeed};
+pub(crate) use full_speed::remove_task;
+pub use full_speed::CpuEnd;
+pub(crate) use full_speed::FullSpeed;
 pub use quota::Quota;
 pub use share::water_fill;
 
