@@ -34,6 +34,7 @@ use dockmaster_loadgen::LoadtestReport;
 use dockmaster_reports::Recording;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 const ALGORITHMS: [&str; 2] = ["round_robin", "least_outstanding_requests"];
 /// Per steady window, p50 and p99 (issue 4).
@@ -78,19 +79,7 @@ fn one(dir: &Path, algorithm: &'static str) -> Run {
     let mut opts = TestbedOptions::new(&sc);
     opts.nice = Some(-10);
     let bed = Testbed::start(&sc, &opts).expect("start the testbed");
-    let lt = dockmaster(&[
-        "loadtest",
-        &path(&file),
-        "--target",
-        bed.url(),
-        "-o",
-        &path(&out("measured")),
-        "--timeout",
-        "10s",
-        "--nice",
-        "-10",
-        "-q",
-    ]);
+    let lt = loadtest(&file, bed.url(), &out("measured"));
     let timer = bed.timer_stats().expect("the precise timer is on");
     bed.stop();
     assert!(
@@ -99,8 +88,7 @@ fn one(dir: &Path, algorithm: &'static str) -> Run {
         stdout(&lt),
         stderr(&lt)
     );
-    let sim = dockmaster(&["simulate", &path(&file), "-o", &path(&out("sim")), "-q"]);
-    assert!(sim.status.success(), "simulate failed: {}", stderr(&sim));
+    simulate(&file, &out("sim"));
     let cmp = dockmaster(&[
         "compare",
         &path(&out("sim")),
@@ -120,6 +108,32 @@ fn one(dir: &Path, algorithm: &'static str) -> Run {
         compare_ok: cmp.status.success(),
         compare_out: format!("{}{}", stdout(&cmp), stderr(&cmp)),
     }
+}
+
+/// `dockmaster loadtest FILE --target URL -o OUT` as the end-to-end tests
+/// run it: ahead of neighbouring work (nice -10), quiet.
+pub(crate) fn loadtest(file: &Path, url: &str, out: &Path) -> Output {
+    let path = |p: &Path| p.to_str().expect("utf-8 path").to_string();
+    dockmaster(&[
+        "loadtest",
+        &path(file),
+        "--target",
+        url,
+        "-o",
+        &path(out),
+        "--timeout",
+        "10s",
+        "--nice",
+        "-10",
+        "-q",
+    ])
+}
+
+/// `dockmaster simulate FILE -o OUT`, which must succeed.
+pub(crate) fn simulate(file: &Path, out: &Path) {
+    let path = |p: &Path| p.to_str().expect("utf-8 path").to_string();
+    let sim = dockmaster(&["simulate", &path(file), "-o", &path(out), "-q"]);
+    assert!(sim.status.success(), "simulate failed: {}", stderr(&sim));
 }
 
 /// Was the measurement itself disturbed? The harness watches its own

@@ -25,7 +25,7 @@
 //! the measurement lock (util.rs): the testbed moves this whole test
 //! process onto the system core while it runs.
 
-use crate::e2e::{haproxy_or_skip, measure_again_if_disturbed, stalled};
+use crate::e2e::{haproxy_or_skip, loadtest, measure_again_if_disturbed, simulate, stalled};
 use crate::util::{dockmaster, measurement_lock, scenario, stderr, stdout};
 use dockmaster_loadgen::clock::TimerStats;
 use dockmaster_loadgen::testbed::{Testbed, TestbedOptions};
@@ -86,7 +86,6 @@ fn one(dir: &Path, name: &'static str) -> Run {
     let file = scenario(&format!("{name}.toml"));
     let sc = dockmaster_sim::scenario::load(&file).expect("scenario loads");
     let out = |what: &str| -> PathBuf { dir.join(format!("{name}-{what}")) };
-    let path = |p: &Path| p.to_str().expect("utf-8 path").to_string();
 
     let mut opts = TestbedOptions::new(&sc);
     opts.nice = Some(-10);
@@ -97,19 +96,7 @@ fn one(dir: &Path, name: &'static str) -> Run {
     let system = layout.system_list();
     let allowed = allowed_cpus();
     // A child of this process: it inherits the system cpuset.
-    let lt = dockmaster(&[
-        "loadtest",
-        &path(&file),
-        "--target",
-        bed.url(),
-        "-o",
-        &path(&out("measured")),
-        "--timeout",
-        "10s",
-        "--nice",
-        "-10",
-        "-q",
-    ]);
+    let lt = loadtest(&file, bed.url(), &out("measured"));
     let timer = bed.timer_stats().expect("the precise timer is on");
     let usage = bed.host_core_usage();
     let secs = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed) as f64 / 1e9;
@@ -148,8 +135,7 @@ fn one(dir: &Path, name: &'static str) -> Run {
         stdout(&lt),
         stderr(&lt)
     );
-    let sim = dockmaster(&["simulate", &path(&file), "-o", &path(&out("sim")), "-q"]);
-    assert!(sim.status.success(), "simulate failed: {}", stderr(&sim));
+    simulate(&file, &out("sim"));
     Run {
         name,
         sim: Recording::read_dir(&out("sim")).expect("read sim recording"),
