@@ -43,14 +43,20 @@ enum Command {
         after_help = "Example:\n  dockmaster simulate scenarios/mmc.toml -o out/mmc --replications 8\n\n\
         Writes OUT/report.html (charts inlined), OUT/summary.json, OUT/timeseries.csv,\n\
         OUT/events.csv (every scaling decision, launch, deploy step, failure), OUT/latency.hlog\n\
-        and OUT/charts/*.svg.\n\
-        Exit status: 0; 1 with --check-slo when the SLO is missed; 2 on bad input."
+        and OUT/charts/*.svg, every file carrying the run id. They are written in a folder\n\
+        beside OUT and swapped in whole at the end: a reader sees the old recording or the new\n\
+        one, never a mix. Ctrl-C stops at once, writes nothing and leaves OUT as it was.\n\
+        Exit status: 0; 1 with --check-slo when the SLO is missed; 2 on bad input (the\n\
+        scenario, or an OUT that holds files but no recording); 3 when the recording cannot\n\
+        be written (disk full, folder not writable); 130 when interrupted."
     )]
     Simulate(cmd::simulate::Args),
     /// Draw a recording's charts and report.html again from its files alone.
     #[command(after_help = "Example:\n  dockmaster report out/flash-sale\n\n\
         Reads DIR/summary.json, timeseries.csv, latency.hlog (and events.csv if present);\n\
-        writes DIR/charts/*.svg and DIR/report.html. Exit status: 0; 2 on unreadable files.")]
+        writes DIR/charts/*.svg and DIR/report.html, swapped in whole; other files are kept.\n\
+        Exit status: 0; 2 on unreadable files or files of different runs (their run ids\n\
+        disagree); 3 when the report cannot be written.")]
     Report {
         /// Recording folder (written by simulate or loadtest).
         dir: PathBuf,
@@ -65,7 +71,11 @@ enum Command {
         short, >= 100 successful responses on each side): p50/p90/p99 within --tolerance of\n\
         the measured value and error rates close. Writes OUT/comparison.json,\n\
         OUT/comparison.html and OUT/charts/compare-*.svg, prints a table.\n\
-        Exit status: 0; 1 with --check when the comparison fails; 2 on bad input."
+        Only like with like: recordings of different scenarios (by content: the TOML values,\n\
+        not comments), seeds or window lengths are refused unless --allow-different, and then\n\
+        every output says so first. With no steady window there is no verdict (it fails).\n\
+        Exit status: 0; 1 with --check when the comparison fails; 2 on bad input (unreadable\n\
+        or mixed recordings, not like with like); 3 when the comparison cannot be written."
     )]
     Compare(cmd::compare::Args),
     /// Replay a scenario's traffic against a real HTTP endpoint (open model) and record it.
@@ -120,7 +130,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("{}", cmd::render_error(&e));
-            ExitCode::from(2)
+            ExitCode::from(cmd::exit_status(&e))
         }
     }
 }

@@ -313,9 +313,20 @@ impl LoadtestReport {
     }
 
     /// Writes `dir/loadtest.json` (pretty, trailing newline).
-    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+    /// Writes `loadtest.json` with the recording's run id as its first key.
+    pub fn write(&self, dir: &Path, run_id: &dockmaster_reports::RunId) -> std::io::Result<()> {
+        #[derive(Serialize)]
+        struct WithId<'a> {
+            run_id: &'a dockmaster_reports::RunId,
+            #[serde(flatten)]
+            report: &'a LoadtestReport,
+        }
         std::fs::create_dir_all(dir)?;
-        let mut s = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        let file = WithId {
+            run_id,
+            report: self,
+        };
+        let mut s = serde_json::to_string_pretty(&file).map_err(std::io::Error::other)?;
         s.push('\n');
         std::fs::write(dir.join(LOADTEST_FILE), s)
     }

@@ -28,9 +28,12 @@
 
 use crate::charts::{self, Chart, COMPARISON_CHARTS};
 use crate::recording::{new_histogram, LatencyStats, Recording, ReportError, Source};
+use crate::RunId;
 use hdrhistogram::Histogram;
-use serde::Serialize;
 use std::collections::BTreeMap;
+
+mod file;
+pub mod like;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -54,11 +57,15 @@ pub struct SideInfo {
     pub windows: usize,
     pub window_s: f64,
     pub target: Option<String>,
+    /// The run id its files carry (`None`: older than run ids, or not read
+    /// from files).
+    pub run_id: Option<RunId>,
 }
 
 impl SideInfo {
     fn of(r: &Recording) -> SideInfo {
         SideInfo {
+            run_id: r.run_id.clone(),
             scenario: r.meta.scenario.clone(),
             source: r.meta.source,
             seed: r.meta.seed,
@@ -190,7 +197,11 @@ pub struct Comparison {
     pub measured: SideInfo,
     pub windows: Vec<WindowComparison>,
     pub overall: Overall,
-    /// Things the reader should know (different window lengths, ...).
+    /// How the recordings differ in what they ran: scenario content, seed,
+    /// window length ([`like::differences`]). Empty for like with like;
+    /// the command refuses otherwise, unless told to go on.
+    pub differences: Vec<String>,
+    /// Things the reader should know (no steady window, ...).
     pub notes: Vec<String>,
     /// Merged µs histograms of the steady windows of each side (the
     /// distribution chart).
@@ -216,19 +227,6 @@ pub fn compare(sim: &Recording, measured: &Recording, tolerance: f64) -> Compari
         .map(|(i, w)| (key(w.t_start_s), i))
         .collect();
     let mut notes = Vec::new();
-    if (sim.meta.window_s - measured.meta.window_s).abs() > 1e-9 {
-        notes.push(format!(
-            "window lengths differ (sim {} s, measured {} s): percentiles are compared on \
-             windows that start together",
-            sim.meta.window_s, measured.meta.window_s
-        ));
-    }
-    if sim.meta.scenario != measured.meta.scenario {
-        notes.push(format!(
-            "different scenarios: sim `{}`, measured `{}`",
-            sim.meta.scenario, measured.meta.scenario
-        ));
-    }
     let full = |r: &Recording, i: usize| r.window_duration_s(i) >= r.meta.window_s - 1e-9;
 
     let mut windows = Vec::new();
@@ -325,133 +323,10 @@ pub fn compare(sim: &Recording, measured: &Recording, tolerance: f64) -> Compari
         measured: SideInfo::of(measured),
         windows,
         overall,
+        differences: like::differences(sim, measured),
         notes,
         sim_steady: sim_hist,
         measured_steady: meas_hist,
-    }
-}
-
-// ---------------------------------------------------------------------------
-// comparison.json
-
-/// A float rounded to `D` decimals; NaN and infinities are `null`.
-struct Fixed<const D: i32>(f64);
-
-impl<const D: i32> Serialize for Fixed<D> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.0.is_finite() {
-            let scale = 10f64.powi(D);
-            let r = (self.0 * scale).round() / scale;
-            s.serialize_f64(if r == 0.0 { 0.0 } else { r })
-        } else {
-            s.serialize_none()
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct FileSide<'a> {
-    scenario: &'a str,
-    source: Source,
-    seed: u64,
-    windows: usize,
-    window_s: f64,
-    target: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct FileStats {
-    ok: u64,
-    errors: u64,
-    p50_ms: Fixed<4>,
-    p90_ms: Fixed<4>,
-    p99_ms: Fixed<4>,
-    error_rate: Fixed<6>,
-}
-
-impl From<&SideStats> for FileStats {
-    fn from(s: &SideStats) -> FileStats {
-        FileStats {
-            ok: s.ok,
-            errors: s.errors,
-            p50_ms: Fixed(s.p50_ms),
-            p90_ms: Fixed(s.p90_ms),
-            p99_ms: Fixed(s.p99_ms),
-            error_rate: Fixed(s.error_rate),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct FileRel {
-    p50: Fixed<4>,
-    p90: Fixed<4>,
-    p99: Fixed<4>,
-}
-
-impl From<&RelErrors> for FileRel {
-    fn from(e: &RelErrors) -> FileRel {
-        FileRel {
-            p50: Fixed(e.p50),
-            p90: Fixed(e.p90),
-            p99: Fixed(e.p99),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct FileOverall {
-    pass: bool,
-    latency_pass: bool,
-    error_rate_pass: bool,
-    windows_common: usize,
-    windows_steady: usize,
-    windows_passed: usize,
-    sim: FileStats,
-    measured: FileStats,
-    rel_error: FileRel,
-    error_rate_diff: Fixed<6>,
-}
-
-#[derive(Serialize)]
-struct FileWindow {
-    t_start_s: Fixed<3>,
-    steady: bool,
-    skipped: Option<&'static str>,
-    pass: Option<bool>,
-    sim: FileStats,
-    measured: FileStats,
-    rel_error: FileRel,
-    error_rate_diff: Fixed<6>,
-}
-
-#[derive(Serialize)]
-struct FileRules {
-    relative_error: &'static str,
-    steady_window: String,
-    window_pass: String,
-    overall_pass: &'static str,
-}
-
-#[derive(Serialize)]
-struct ComparisonFile<'a> {
-    tolerance: f64,
-    sim: FileSide<'a>,
-    measured: FileSide<'a>,
-    rules: FileRules,
-    overall: FileOverall,
-    notes: &'a [String],
-    windows: Vec<FileWindow>,
-}
-
-fn file_side(s: &SideInfo) -> FileSide<'_> {
-    FileSide {
-        scenario: &s.scenario,
-        source: s.source,
-        seed: s.seed,
-        windows: s.windows,
-        window_s: s.window_s,
-        target: s.target.as_deref(),
     }
 }
 
@@ -474,80 +349,9 @@ impl Comparison {
         )
     }
 
-    /// The bytes of `comparison.json`.
-    pub fn json(&self) -> Vec<u8> {
-        let o = &self.overall;
-        let file = ComparisonFile {
-            tolerance: self.tolerance,
-            sim: file_side(&self.sim),
-            measured: file_side(&self.measured),
-            rules: FileRules {
-                relative_error: "(sim - measured) / measured",
-                steady_window: Comparison::steady_rule(),
-                window_pass: self.pass_rule(),
-                overall_pass: "the window pass rule applied to all steady windows pooled \
-                               (histograms merged, counts summed); needs one steady window",
-            },
-            overall: FileOverall {
-                pass: o.pass,
-                latency_pass: o.latency_pass,
-                error_rate_pass: o.error_rate_pass,
-                windows_common: o.windows_common,
-                windows_steady: o.windows_steady,
-                windows_passed: o.windows_passed,
-                sim: (&o.sim).into(),
-                measured: (&o.measured).into(),
-                rel_error: (&o.rel_error).into(),
-                error_rate_diff: Fixed(o.error_rate_diff),
-            },
-            notes: &self.notes,
-            windows: self
-                .windows
-                .iter()
-                .map(|w| FileWindow {
-                    t_start_s: Fixed(w.t_start_s),
-                    steady: w.skipped.is_none(),
-                    skipped: w.skipped.map(Skip::name),
-                    pass: w.pass,
-                    sim: (&w.sim).into(),
-                    measured: (&w.measured).into(),
-                    rel_error: (&w.rel_error).into(),
-                    error_rate_diff: Fixed(w.error_rate_diff),
-                })
-                .collect(),
-        };
-        let mut out = serde_json::to_vec_pretty(&file).expect("comparison serializes to memory");
-        out.push(b'\n');
-        out
-    }
-
     /// The overlay charts (see [`COMPARISON_CHARTS`]).
     pub fn charts(&self) -> Result<Vec<Chart>, ReportError> {
         charts::overlay::charts(self)
-    }
-
-    /// Creates `dir` and writes `comparison.json`, `charts/compare-*.svg`
-    /// and `comparison.html`. Returns the paths written.
-    pub fn write_dir(&self, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-        std::fs::create_dir_all(dir).map_err(|source| ReportError::Io {
-            action: "create the folder",
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let write = |p: PathBuf, bytes: &[u8]| -> Result<PathBuf, ReportError> {
-            std::fs::write(&p, bytes).map_err(|source| ReportError::Io {
-                action: "write",
-                path: p.clone(),
-                source,
-            })?;
-            Ok(p)
-        };
-        let mut written = vec![write(dir.join(COMPARISON_FILE), &self.json())?];
-        let charts = self.charts()?;
-        written.extend(charts::write_charts(dir, &charts, &COMPARISON_CHARTS)?);
-        let html = crate::html::comparison_html(self, &charts);
-        written.push(write(dir.join(COMPARISON_HTML), html.as_bytes())?);
-        Ok(written)
     }
 
     /// A table for the terminal: the pooled figures, the window counts and
@@ -567,6 +371,9 @@ impl Comparison {
             },
             pct(self.tolerance)
         );
+        for d in &self.differences {
+            let _ = writeln!(s, "NOT LIKE WITH LIKE: {d}");
+        }
         let _ = writeln!(
             s,
             "windows       {} common, {} steady, {} pass, {} fail",

@@ -19,43 +19,48 @@ pub struct FleetEvent {
     pub detail: String,
 }
 
-pub(crate) fn write(events: &[FleetEvent], dir: &Path) -> Result<(), ReportError> {
-    let path = dir.join(EVENTS_FILE);
+/// The bytes of `events.csv` (without the run id line the recording adds).
+pub(crate) fn csv_bytes(events: &[FleetEvent]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["t_s", "kind", "subject", "detail"])
-        .and_then(|_| {
-            events.iter().try_for_each(|e| {
-                w.write_record([
-                    format!("{:.3}", e.t_s),
-                    e.kind.clone(),
-                    e.subject.clone(),
-                    e.detail.clone(),
-                ])
-            })
-        })
-        .map_err(|source| ReportError::Csv {
-            path: path.clone(),
-            source,
-        })?;
-    let bytes = w.into_inner().expect("in-memory writer");
-    std::fs::write(&path, bytes).map_err(|source| ReportError::Io {
-        action: "write",
-        path,
-        source,
-    })
+        .expect("writing CSV to memory");
+    for e in events {
+        w.write_record([
+            format!("{:.3}", e.t_s),
+            e.kind.clone(),
+            e.subject.clone(),
+            e.detail.clone(),
+        ])
+        .expect("writing CSV to memory");
+    }
+    w.into_inner().expect("flushing CSV to memory")
 }
 
-/// Reads `events.csv`; a recording without one (a load test) has no events.
-pub(crate) fn read(dir: &Path) -> Result<Vec<FleetEvent>, ReportError> {
+/// The bytes of `dir/events.csv`; `None` when there is none (a load test).
+pub(crate) fn read_bytes(dir: &Path) -> Result<Option<Vec<u8>>, ReportError> {
     let path = dir.join(EVENTS_FILE);
-    if !path.exists() {
-        return Ok(Vec::new());
+    match std::fs::read(&path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ReportError::Io {
+            action: "read",
+            path,
+            source,
+        }),
     }
-    let mut r = csv::Reader::from_path(&path).map_err(|source| ReportError::Csv {
-        path: path.clone(),
-        source,
-    })?;
-    r.deserialize()
+}
+
+/// The events of an `events.csv` read by [`read_bytes`] (`#` lines are
+/// comments: the run id).
+pub(crate) fn parse(dir: &Path, bytes: Option<&[u8]>) -> Result<Vec<FleetEvent>, ReportError> {
+    let Some(bytes) = bytes else {
+        return Ok(Vec::new());
+    };
+    let path = dir.join(EVENTS_FILE);
+    csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .from_reader(bytes)
+        .deserialize()
         .collect::<Result<Vec<FleetEvent>, _>>()
         .map_err(|source| ReportError::Csv { path, source })
 }

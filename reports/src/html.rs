@@ -17,7 +17,7 @@
 use crate::charts::{self, Chart, RECORDING_CHARTS};
 use crate::compare::{Comparison, Skip, ERROR_RATE_SLACK, MIN_SAMPLES};
 use crate::recording::{ErrorKind, Recording, ReportError, Source};
-use crate::FleetEvent;
+use crate::{FleetEvent, RunId, Staging, Writes};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -31,21 +31,60 @@ pub struct Rendered {
 }
 
 /// Reads the recording in `dir` (and `dir/events.csv` if present) and
-/// writes `dir/charts/*.svg` and `dir/report.html` from the files alone.
+/// draws `dir/charts/*.svg` and `dir/report.html` again from the files
+/// alone, swapping them in whole ([`Staging`]): a reader sees the old
+/// report or the new one. Refuses a folder whose files come from different
+/// runs, and one that another run replaced while this one drew.
 pub fn render_dir(dir: &Path) -> Result<Rendered, ReportError> {
-    write_report(&Recording::read_dir(dir)?, dir)
+    let rec = Recording::read_dir(dir)?;
+    let staging = Staging::begin(dir, Writes::Report)?;
+    let drawn = write_report(&rec, staging.path())?;
+    let tmp = staging.path().to_path_buf();
+    let expected = rec.run_id.clone();
+    staging.commit_checked(|new| {
+        let found = Recording::read_run_id(new)?;
+        if found == expected {
+            Ok(())
+        } else {
+            Err(ReportError::MixedRuns {
+                dir: dir.to_path_buf(),
+                detail: format!(
+                    "another run replaced the recording while its report was drawn \
+                     (run {} then run {}); nothing was changed",
+                    id_or_none(expected.as_ref()),
+                    id_or_none(found.as_ref())
+                ),
+            })
+        }
+    })?;
+    let moved = |p: &Path| dir.join(p.strip_prefix(&tmp).unwrap_or(p));
+    Ok(Rendered {
+        html: moved(&drawn.html),
+        charts: drawn.charts.iter().map(|p| moved(p)).collect(),
+    })
+}
+
+fn id_or_none(id: Option<&RunId>) -> String {
+    id.map_or_else(|| "without id".to_string(), |i| i.to_string())
 }
 
 /// Writes the charts and `report.html` of `rec` into `dir` (which holds,
-/// or will hold, its files).
+/// or will hold, its files), each carrying the recording's run id. Not
+/// atomic by itself: write into a [`Staging`] folder.
 pub fn write_report(rec: &Recording, dir: &Path) -> Result<Rendered, ReportError> {
+    let run_id = match &rec.run_id {
+        Some(id) => id.clone(),
+        None => rec.content_run_id()?,
+    };
     let charts = charts::recording_charts(rec)?;
-    let written = charts::write_charts(dir, &charts, &RECORDING_CHARTS)?;
+    let written = charts::write_charts(dir, &charts, &RECORDING_CHARTS, &run_id)?;
     let html = dir.join(REPORT_HTML);
-    std::fs::write(&html, report_html(rec, &charts)).map_err(|source| ReportError::Io {
-        action: "write",
-        path: html.clone(),
-        source,
+    std::fs::write(&html, report_html(rec, &charts, &run_id)).map_err(|source| {
+        ReportError::Io {
+            action: "write",
+            path: html.clone(),
+            source,
+        }
     })?;
     Ok(Rendered {
         html,
@@ -87,9 +126,10 @@ code { font-size: 13px; }
 footer { margin-top: 40px; color: var(--soft); font-size: 13px; }
 "#;
 
-fn page(title: &str, body: &str) -> String {
+fn page(title: &str, run_id: &RunId, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"dockmaster-run-id\" content=\"{run_id}\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <link rel=\"icon\" href=\"data:,\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n\
@@ -633,7 +673,7 @@ fn missing_charts(charts: &[Chart]) -> String {
 }
 
 /// The page for one recording.
-pub fn report_html(rec: &Recording, charts: &[Chart]) -> String {
+pub fn report_html(rec: &Recording, charts: &[Chart], run_id: &RunId) -> String {
     let m = &rec.meta;
     let mut b = String::new();
     let source = match m.source {
@@ -712,7 +752,7 @@ pub fn report_html(rec: &Recording, charts: &[Chart]) -> String {
         b,
         "<footer>{rerun} Re-render this page from the recording's files with <code>dockmaster report DIR</code>.</footer>"
     );
-    page(&format!("{} · dockmaster report", m.scenario), &b)
+    page(&format!("{} · dockmaster report", m.scenario), run_id, &b)
 }
 
 // ---------------------------------------------------------------------------
@@ -727,7 +767,7 @@ fn signed_pct(x: f64) -> String {
 }
 
 /// The page for a comparison.
-pub fn comparison_html(c: &Comparison, charts: &[Chart]) -> String {
+pub fn comparison_html(c: &Comparison, charts: &[Chart], run_id: &RunId) -> String {
     let o = &c.overall;
     let side = |s: &crate::compare::SideInfo| -> String {
         let src = match s.source {
@@ -749,6 +789,20 @@ pub fn comparison_html(c: &Comparison, charts: &[Chart]) -> String {
         esc(&side(&c.sim)),
         esc(&side(&c.measured))
     );
+    if !c.differences.is_empty() {
+        // Compared only because the user said --allow-different: first
+        // thing on the page, in the verdict's "missed" colours.
+        let _ = writeln!(
+            b,
+            "<section class=\"verdict missed\" id=\"differences\">\n<h2>Not like with like</h2>\n\
+             <p>These recordings come from different runs; the figures below compare them anyway \
+             (--allow-different):</p>\n<ul>"
+        );
+        for d in &c.differences {
+            let _ = writeln!(b, "<li>{}</li>", esc(d));
+        }
+        b.push_str("</ul>\n</section>\n");
+    }
     let (class, head) = if o.pass {
         ("met", "The model matches")
     } else {
@@ -872,7 +926,11 @@ pub fn comparison_html(c: &Comparison, charts: &[Chart]) -> String {
         b,
         "<footer>Written by <code>dockmaster compare</code>; the numbers are in comparison.json.</footer>"
     );
-    page(&format!("{} · dockmaster comparison", c.sim.scenario), &b)
+    page(
+        &format!("{} · dockmaster comparison", c.sim.scenario),
+        run_id,
+        &b,
+    )
 }
 
 #[cfg(test)]

@@ -17,7 +17,11 @@ pub mod compare;
 pub mod events;
 pub mod html;
 pub mod recording;
+pub mod run_id;
+pub mod staging;
 pub mod stats;
 
 pub use events::{FleetEvent, EVENTS_FILE};
 pub use recording::*;
+pub use run_id::RunId;
+pub use staging::{Staging, Writes};

@@ -112,6 +112,7 @@ pub struct SloSpec {
 // Everything below is the behaviour behind the fixed types above.
 
 use crate::stats::{mean_ci95, MeanCi};
+use crate::RunId;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use hdrhistogram::Histogram;
 use std::fmt::Write as _;
@@ -400,6 +401,23 @@ pub enum ReportError {
     },
     #[error("{}: {detail}", path.display())]
     Format { path: PathBuf, detail: String },
+    /// `-o` names something a recording may not replace.
+    #[error("cannot write to {}: {why}", path.display())]
+    NotReplaceable { path: PathBuf, why: String },
+    /// The files of one folder come from different runs.
+    #[error("{}: its files come from different runs ({detail}); write the recording again", dir.display())]
+    MixedRuns { dir: PathBuf, detail: String },
+}
+
+impl ReportError {
+    /// The environment failed (a disk full, a folder not writable), not
+    /// the input: exit status 3 rather than 2.
+    pub fn is_environment(&self) -> bool {
+        match self {
+            ReportError::Io { action, .. } => *action != "read",
+            _ => false,
+        }
+    }
 }
 
 /// Collects one run window by window. See the crate docs for the flow.
@@ -540,6 +558,7 @@ impl Recorder {
             engine: totals.engine,
             events: totals.events,
             replications: None,
+            run_id: None,
         }
     }
 }
@@ -572,6 +591,10 @@ pub struct Recording {
     pub events: Vec<crate::FleetEvent>,
     /// Set by [`Recording::pool`].
     pub replications: Option<Replications>,
+    /// The run id its files carry, when it was read from files
+    /// ([`Recording::read_dir`]); `None` for a fresh one (its id is
+    /// [`Recording::content_run_id`]) or one older than run ids.
+    pub run_id: Option<RunId>,
 }
 
 impl Recording {
@@ -771,6 +794,7 @@ impl Recording {
             }),
             events: first.events.clone(),
             replications: Some(replications),
+            run_id: None,
         }
     }
 
@@ -816,10 +840,23 @@ impl Recording {
         }
     }
 
-    /// Creates `dir` and writes `summary.json`, `timeseries.csv` and
-    /// `latency.hlog` into it. Same recording, same bytes.
-    pub fn write_dir(&self, dir: &Path) -> Result<(), ReportError> {
+    /// Creates `dir` and writes `summary.json`, `timeseries.csv`,
+    /// `latency.hlog` (and `events.csv`) into it, each carrying the run id
+    /// it returns. Same recording, same bytes. Not atomic by itself: the
+    /// commands write into a [`crate::Staging`] folder.
+    pub fn write_dir(&self, dir: &Path) -> Result<RunId, ReportError> {
         files::write_dir(self, dir)
+    }
+
+    /// The run id [`Recording::write_dir`] writes into the files.
+    pub fn content_run_id(&self) -> Result<RunId, ReportError> {
+        files::run_id(self)
+    }
+
+    /// The run id `dir/summary.json` carries; `None` for a recording
+    /// written before run ids.
+    pub fn read_run_id(dir: &Path) -> Result<Option<RunId>, ReportError> {
+        files::read_run_id(dir)
     }
 
     /// Reads a folder written by [`Recording::write_dir`]. Counters,

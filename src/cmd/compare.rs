@@ -24,6 +24,10 @@ pub struct Args {
     /// Exit with status 1 when the comparison fails.
     #[arg(long)]
     pub check: bool,
+    /// Compare recordings of different scenarios, seeds or window lengths
+    /// anyway (refused otherwise); everything written then says so first.
+    #[arg(long)]
+    pub allow_different: bool,
     /// Print nothing.
     #[arg(short, long)]
     pub quiet: bool,
@@ -41,6 +45,20 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let measured = Recording::read_dir(&a.measured)
         .with_context(|| format!("reading the measured recording {}", a.measured.display()))?;
     let c = compare(&sim, &measured, a.tolerance);
+    if !c.differences.is_empty() && !a.allow_different {
+        eprintln!(
+            "error: {} and {} are not like with like:",
+            a.sim.display(),
+            a.measured.display()
+        );
+        for d in &c.differences {
+            eprintln!("  {d}");
+        }
+        eprintln!(
+            "nothing written; rerun one side to match, or pass --allow-different to compare anyway"
+        );
+        return Ok(ExitCode::from(super::BAD_INPUT));
+    }
     c.write_dir(&a.out)
         .with_context(|| format!("writing the comparison to {}", a.out.display()))?;
     if !a.quiet {
@@ -51,7 +69,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         );
     }
     Ok(if a.check && !c.overall.pass {
-        ExitCode::from(1)
+        ExitCode::from(super::FAILED)
     } else {
         ExitCode::SUCCESS
     })

@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result};
 use dockmaster_loadgen::{Mode, Options, Progress, LOADTEST_FILE};
+use dockmaster_reports::{Staging, Writes};
 use dockmaster_sim::scenario;
 use dockmaster_sim::time::{parse_duration, Nanos};
 use std::io::{IsTerminal, Write};
@@ -84,6 +85,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
             to: a.to,
         },
     };
+    // Before any traffic: a folder that may not be replaced fails now.
+    let staging = Staging::begin(&a.out, Writes::Recording)
+        .with_context(|| format!("preparing the output folder {}", a.out.display()))?;
     let stop = dockmaster_loadgen::stop::on_signals().context("installing the Ctrl-C handler")?;
     dockmaster_loadgen::raise_fd_limit();
     let mut opts = Options::new(scenario, a.target.clone());
@@ -123,17 +127,27 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if !a.quiet && std::io::stderr().is_terminal() {
         eprintln!();
     }
-    outcome
+    // Written whole into the staging folder, then swapped in: a reader of
+    // OUT sees the old recording or this one, never a mix.
+    let dir = staging.path();
+    let run_id = outcome
         .recording
-        .write_dir(&a.out)
+        .write_dir(dir)
         .with_context(|| format!("writing the recording to {}", a.out.display()))?;
     outcome
         .report
-        .write(&a.out)
-        .with_context(|| format!("writing {}/{LOADTEST_FILE}", a.out.display()))?;
+        .write(dir, &run_id)
+        .map_err(|source| dockmaster_reports::ReportError::Io {
+            action: "write",
+            path: a.out.join(LOADTEST_FILE),
+            source,
+        })?;
     // Every recording gets its pictures, a load test's too.
-    dockmaster_reports::html::write_report(&outcome.recording, &a.out)
+    dockmaster_reports::html::write_report(&outcome.recording, dir)
         .with_context(|| format!("drawing the report in {}", a.out.display()))?;
+    staging
+        .commit()
+        .with_context(|| format!("writing the recording to {}", a.out.display()))?;
     if !a.quiet {
         let r = &outcome.report;
         println!("{}", outcome.recording.summary_table());

@@ -1,12 +1,28 @@
 //! The commands: each one loads its inputs, calls the libraries, writes
 //! files and chooses the exit status.
+//!
+//! Exit statuses mean one thing each, for every command:
+//! 0 done; 1 the SLO or the comparison failed (with --check-slo, --check);
+//! 2 bad input (a file, a field, an option: the message names it);
+//! 3 the target or the environment failed (a dead target, a full disk, a
+//! folder that cannot be written); 130 interrupted by a signal.
 
 pub mod compare;
+pub mod interrupt;
 pub mod loadtest;
 pub mod report;
 pub mod simulate;
 pub mod testbed;
 pub mod validate;
+
+use dockmaster_reports::ReportError;
+
+/// Exit status 1: the run was fine, its verdict failed.
+pub const FAILED: u8 = 1;
+/// Exit status 2: bad input.
+pub const BAD_INPUT: u8 = 2;
+/// Exit status 3: the target or the environment failed.
+pub const ENVIRONMENT: u8 = 3;
 
 /// The error chain as lines, without Rust's debug dump.
 pub fn render_error(e: &anyhow::Error) -> String {
@@ -15,4 +31,18 @@ pub fn render_error(e: &anyhow::Error) -> String {
         s.push_str(&format!("\n  caused by: {cause}"));
     }
     s
+}
+
+/// 3 when anything in the chain is the environment failing (writing,
+/// creating a folder), 2 otherwise (the input was wrong).
+pub fn exit_status(e: &anyhow::Error) -> u8 {
+    let environment = e.chain().any(|c| {
+        c.downcast_ref::<ReportError>()
+            .is_some_and(ReportError::is_environment)
+    });
+    if environment {
+        ENVIRONMENT
+    } else {
+        BAD_INPUT
+    }
 }

@@ -1,11 +1,16 @@
+use super::interrupt::{Interrupt, INTERRUPTED};
 use anyhow::{Context, Result};
-use dockmaster_reports::EngineStats;
+use dockmaster_reports::{EngineStats, Recording, Staging, Writes};
 use dockmaster_sim::{engine, scenario};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Without a terminal (CI, a log file), a progress line this often.
+const LOG_PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
 /// The command's options (parsed by clap in main.rs).
 #[derive(clap::Args)]
@@ -35,31 +40,40 @@ pub fn run(a: Args) -> Result<ExitCode> {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
-            return Ok(ExitCode::from(2));
+            return Ok(ExitCode::from(super::BAD_INPUT));
         }
     };
+    // Before the long work: a folder that may not be replaced fails now.
+    let staging = Staging::begin(&a.out, Writes::Recording)
+        .with_context(|| format!("preparing the output folder {}", a.out.display()))?;
+    let interrupt = Interrupt::install().context("installing the Ctrl-C handler")?;
     let seed = a.seed.unwrap_or(scenario.seed);
     let total = scenario.duration * a.replications as u64;
-    let bar = if !a.quiet && std::io::stderr().is_terminal() {
-        let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        b.set_style(
-            ProgressStyle::with_template(
-                "{spinner} simulating {msg} [{bar:30}] {percent}% ({elapsed} elapsed, ETA {eta})",
-            )
-            .expect("static template")
-            .progress_chars("=> "),
-        );
-        b.set_message(scenario.name.clone());
-        b
-    } else {
-        ProgressBar::hidden()
-    };
+    let progress = Progress::new(&scenario.name, total, a.quiet);
 
     let started = Instant::now();
-    let mut recording = engine::run_replications(&scenario, seed, a.replications, &|done| {
-        bar.set_position(done)
-    });
-    bar.finish_and_clear();
+    // The simulation runs on its own thread so that a signal is answered
+    // at once, whatever the simulation is doing: it only computes, so
+    // leaving it unfinished loses nothing but the staging folder.
+    let worker = {
+        let (scenario, progress) = (scenario.clone(), progress.clone());
+        let n = a.replications;
+        std::thread::Builder::new()
+            .name("simulate".into())
+            .spawn(move || engine::run_replications(&scenario, seed, n, &|done| progress.at(done)))
+            .context("starting the simulation thread")?
+    };
+    while !worker.is_finished() {
+        if interrupt.arrived() {
+            return Ok(interrupted(staging, &a.out, &progress));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut recording = match worker.join() {
+        Ok(r) => r,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    progress.finish();
     let wall = started.elapsed().as_secs_f64();
     let events = recording.engine.as_ref().map_or(0, |e| e.events);
     recording.engine = Some(EngineStats {
@@ -67,11 +81,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
         wall_seconds: wall,
     });
 
-    recording
-        .write_dir(&a.out)
+    write(&recording, &staging)?;
+    if interrupt.arrived() {
+        return Ok(interrupted(staging, &a.out, &progress));
+    }
+    staging
+        .commit()
         .with_context(|| format!("writing the recording to {}", a.out.display()))?;
-    dockmaster_reports::html::write_report(&recording, &a.out)
-        .with_context(|| format!("drawing the report in {}", a.out.display()))?;
     if !a.quiet {
         println!("{}", recording.summary_table());
         for note in &recording.notes {
@@ -89,8 +105,112 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     let verdict = recording.slo_verdict();
     Ok(if a.check_slo && !verdict.met {
-        ExitCode::from(1)
+        ExitCode::from(super::FAILED)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The recording's files and report, into the staging folder.
+fn write(recording: &Recording, staging: &Staging) -> Result<()> {
+    let dir = staging.path();
+    let shown = staging.target().display();
+    recording
+        .write_dir(dir)
+        .with_context(|| format!("writing the recording to {shown}"))?;
+    dockmaster_reports::html::write_report(recording, dir)
+        .with_context(|| format!("drawing the report in {shown}"))?;
+    Ok(())
+}
+
+fn interrupted(staging: Staging, out: &std::path::Path, progress: &Progress) -> ExitCode {
+    progress.finish();
+    drop(staging);
+    eprintln!(
+        "interrupted: nothing written, {} left as it was",
+        out.display()
+    );
+    ExitCode::from(INTERRUPTED)
+}
+
+/// A bar on a terminal; a line every few seconds on stderr otherwise (a CI
+/// log must show that a long run is alive); nothing with --quiet.
+#[derive(Clone)]
+struct Progress {
+    bar: Option<ProgressBar>,
+    log: Option<std::sync::Arc<LogLine>>,
+}
+
+struct LogLine {
+    name: String,
+    total: u64,
+    started: Instant,
+    last: Mutex<Instant>,
+}
+
+impl Progress {
+    fn new(name: &str, total: u64, quiet: bool) -> Progress {
+        if quiet {
+            return Progress {
+                bar: None,
+                log: None,
+            };
+        }
+        if std::io::stderr().is_terminal() {
+            let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} simulating {msg} [{bar:30}] {percent}% ({elapsed} elapsed, ETA {eta})",
+                )
+                .expect("static template")
+                .progress_chars("=> "),
+            );
+            b.set_message(name.to_string());
+            return Progress {
+                bar: Some(b),
+                log: None,
+            };
+        }
+        let now = Instant::now();
+        Progress {
+            bar: None,
+            log: Some(std::sync::Arc::new(LogLine {
+                name: name.to_string(),
+                total,
+                started: now,
+                last: Mutex::new(now),
+            })),
+        }
+    }
+
+    /// `done` simulated nanoseconds of `total` (called at every window).
+    fn at(&self, done: u64) {
+        if let Some(b) = &self.bar {
+            b.set_position(done);
+        }
+        if let Some(l) = &self.log {
+            let mut last = l.last.lock().unwrap_or_else(|p| p.into_inner());
+            if last.elapsed() >= LOG_PROGRESS_EVERY {
+                *last = Instant::now();
+                let frac = done as f64 / l.total.max(1) as f64;
+                let spent = l.started.elapsed().as_secs_f64();
+                let left = if frac > 0.0 {
+                    format!(", about {:.0} s left", spent * (1.0 - frac) / frac)
+                } else {
+                    String::new()
+                };
+                eprintln!(
+                    "simulating {}: {:.0}% after {spent:.0} s{left}",
+                    l.name,
+                    100.0 * frac
+                );
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
 }

@@ -22,6 +22,7 @@ pub(crate) use plot::group_digits;
 pub(crate) use timeline::error_label;
 
 use crate::recording::{Recording, ReportError};
+use crate::RunId;
 use std::path::{Path, PathBuf};
 
 /// Sub-folder of a recording (or comparison) that holds the SVG files.
@@ -100,6 +101,7 @@ pub fn write_charts(
     dir: &Path,
     charts: &[Chart],
     known: &[&str],
+    run_id: &RunId,
 ) -> Result<Vec<PathBuf>, ReportError> {
     let cdir = dir.join(CHARTS_DIR);
     std::fs::create_dir_all(&cdir).map_err(|source| ReportError::Io {
@@ -110,7 +112,9 @@ pub fn write_charts(
     let mut written = Vec::new();
     for c in charts {
         let p = cdir.join(c.file_name());
-        std::fs::write(&p, &c.svg).map_err(|source| ReportError::Io {
+        // A comment before the root element is well-formed XML.
+        let svg = format!("<!-- dockmaster run_id={run_id} -->\n{}", c.svg);
+        std::fs::write(&p, svg).map_err(|source| ReportError::Io {
             action: "write",
             path: p.clone(),
             source,

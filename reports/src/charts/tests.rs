@@ -407,6 +407,7 @@ fn write_charts_replaces_stale_ones() {
         dir.path(),
         &recording_charts(&full).unwrap(),
         &RECORDING_CHARTS,
+        &crate::RunId::of_parts(&[b"test"]),
     )
     .unwrap();
     assert_eq!(written.len(), 5);
@@ -416,6 +417,7 @@ fn write_charts_replaces_stale_ones() {
         dir.path(),
         &recording_charts(&bare).unwrap(),
         &RECORDING_CHARTS,
+        &crate::RunId::of_parts(&[b"test"]),
     )
     .unwrap();
     let mut left: Vec<String> = std::fs::read_dir(dir.path().join(CHARTS_DIR))

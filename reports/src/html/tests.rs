@@ -5,7 +5,7 @@ use crate::recording::SloSpec;
 fn page_of(s: &Synth) -> (Recording, String) {
     let rec = s.record();
     let charts = charts::recording_charts(&rec).unwrap();
-    let html = report_html(&rec, &charts);
+    let html = report_html(&rec, &charts, &rec.content_run_id().unwrap());
     (rec, html)
 }
 

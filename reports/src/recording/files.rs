@@ -128,6 +128,9 @@ struct SummaryFile {
     seed: u64,
     source: Source,
     version: String,
+    /// Absent in recordings written before run ids (read, never checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    run_id: Option<RunId>,
     window_s: f64,
     duration_s: f64,
     requests: RequestsFile,
@@ -256,6 +259,7 @@ fn summary_file(r: &Recording) -> SummaryFile {
         seed: m.seed,
         source: m.source,
         version: m.version.clone(),
+        run_id: None,
         window_s: m.window_s,
         duration_s: m.duration_s,
         requests: RequestsFile {
@@ -305,10 +309,8 @@ fn summary_file(r: &Recording) -> SummaryFile {
     }
 }
 
-/// The bytes of `summary.json`.
-pub(super) fn summary_json(r: &Recording) -> Vec<u8> {
-    let mut out =
-        serde_json::to_vec_pretty(&summary_file(r)).expect("summary serializes to memory");
+fn json_bytes(s: &SummaryFile) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(s).expect("summary serializes to memory");
     out.push(b'\n');
     out
 }
@@ -464,28 +466,148 @@ fn read_file(path: &Path) -> Result<Vec<u8>, ReportError> {
     })
 }
 
-pub(super) fn write_dir(r: &Recording, dir: &Path) -> Result<(), ReportError> {
+/// A recording's files as bytes, before the run id goes in.
+struct Bodies {
+    summary: SummaryFile,
+    /// `summary` without its engine figures, as hashed for the run id.
+    summary_for_id: Vec<u8>,
+    timeseries: Vec<u8>,
+    hlog: Vec<u8>,
+    /// `None` for a load test without fleet events: it writes no events.csv.
+    events: Option<Vec<u8>>,
+}
+
+impl Bodies {
+    fn of(r: &Recording, hlog_path: &Path) -> Result<Bodies, ReportError> {
+        let hlog = hlog(r).map_err(|detail| ReportError::Format {
+            path: hlog_path.to_path_buf(),
+            detail,
+        })?;
+        // A simulation always tells its fleet's story, even an uneventful one.
+        let events = (r.meta.source == Source::Simulate || !r.events.is_empty())
+            .then(|| crate::events::csv_bytes(&r.events));
+        let mut summary = summary_file(r);
+        let engine = summary.engine.take();
+        let summary_for_id = json_bytes(&summary);
+        summary.engine = engine;
+        Ok(Bodies {
+            summary,
+            summary_for_id,
+            timeseries: timeseries_csv(r),
+            hlog,
+            events,
+        })
+    }
+
+    /// The content hash of the files, without the wall-clock engine
+    /// figures (they differ run to run; see [`RunId`]).
+    fn run_id(&self) -> RunId {
+        RunId::of_parts(&[
+            &self.summary_for_id,
+            &self.timeseries,
+            &self.hlog,
+            self.events.as_deref().unwrap_or(b""),
+        ])
+    }
+}
+
+/// The run id the files of `r` carry (see [`RunId`]).
+pub(super) fn run_id(r: &Recording) -> Result<RunId, ReportError> {
+    Ok(Bodies::of(r, Path::new(HLOG_FILE))?.run_id())
+}
+
+pub(super) fn write_dir(r: &Recording, dir: &Path) -> Result<RunId, ReportError> {
     std::fs::create_dir_all(dir).map_err(|source| ReportError::Io {
         action: "create the folder",
         path: dir.to_path_buf(),
         source,
     })?;
-    let hlog_path = dir.join(HLOG_FILE);
-    let hlog = hlog(r).map_err(|detail| ReportError::Format {
-        path: hlog_path.clone(),
-        detail,
-    })?;
-    write_file(&dir.join(SUMMARY_FILE), &summary_json(r))?;
-    write_file(&dir.join(TIMESERIES_FILE), &timeseries_csv(r))?;
-    write_file(&hlog_path, &hlog)?;
-    // A simulation always tells its fleet's story, even an uneventful one.
-    if r.meta.source == Source::Simulate || !r.events.is_empty() {
-        crate::events::write(&r.events, dir)?;
+    let mut b = Bodies::of(r, &dir.join(HLOG_FILE))?;
+    let id = b.run_id();
+    b.summary.run_id = Some(id.clone());
+    let with_comment = |comment: String, body: &[u8]| [comment.as_bytes(), body].concat();
+    write_file(&dir.join(SUMMARY_FILE), &json_bytes(&b.summary))?;
+    write_file(
+        &dir.join(TIMESERIES_FILE),
+        &with_comment(id.csv_comment(), &b.timeseries),
+    )?;
+    write_file(
+        &dir.join(HLOG_FILE),
+        &with_comment(format!("#dockmaster run_id={id}\n"), &b.hlog),
+    )?;
+    if let Some(events) = &b.events {
+        write_file(
+            &dir.join(crate::EVENTS_FILE),
+            &with_comment(id.csv_comment(), events),
+        )?;
     }
-    Ok(())
+    Ok(id)
+}
+
+/// The run id in `dir/summary.json`, `None` for a recording written
+/// before run ids.
+pub(super) fn read_run_id(dir: &Path) -> Result<Option<RunId>, ReportError> {
+    #[derive(Deserialize)]
+    struct IdOnly {
+        #[serde(default)]
+        run_id: Option<RunId>,
+    }
+    let path = dir.join(SUMMARY_FILE);
+    let s: IdOnly = serde_json::from_slice(&read_file(&path)?)
+        .map_err(|source| ReportError::Json { path, source })?;
+    Ok(s.run_id)
+}
+
+/// Every file of the folder must carry the summary's run id (or, in a
+/// recording older than run ids, none may carry one).
+fn check_run_ids(
+    dir: &Path,
+    summary: Option<&RunId>,
+    files: &[(&str, Option<RunId>)],
+) -> Result<(), ReportError> {
+    let odd: Vec<String> = files
+        .iter()
+        .filter(|(_, id)| id.as_ref() != summary)
+        .map(|(name, id)| match id {
+            Some(id) => format!("{name} is from run {id}"),
+            None => format!("{name} carries no run id"),
+        })
+        .collect();
+    if odd.is_empty() {
+        return Ok(());
+    }
+    let of_summary = match summary {
+        Some(id) => format!("{SUMMARY_FILE} is from run {id}"),
+        None => format!("{SUMMARY_FILE} carries no run id"),
+    };
+    Err(ReportError::MixedRuns {
+        dir: dir.to_path_buf(),
+        detail: format!("{of_summary}, {}", odd.join(", ")),
+    })
+}
+
+/// The run id in a JSON file's top-level `run_id` key (`loadtest.json`).
+fn json_run_id(bytes: &[u8]) -> Option<RunId> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    RunId::parse(v.get("run_id")?.as_str()?)
 }
 
 pub(super) fn read_dir(dir: &Path) -> Result<Recording, ReportError> {
+    // A writer may swap a new recording in between two of our reads; the
+    // run ids show it, and a second look then sees the new one whole.
+    let mut attempt = 0;
+    loop {
+        match read_dir_once(dir) {
+            Err(ReportError::MixedRuns { .. }) if attempt < 2 => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            r => return r,
+        }
+    }
+}
+
+fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
     // summary.json
     let path = dir.join(SUMMARY_FILE);
     let s: SummaryFile = serde_json::from_slice(&read_file(&path)?)
@@ -527,12 +649,7 @@ pub(super) fn read_dir(dir: &Path) -> Result<Recording, ReportError> {
     });
     let n = f64::from(replications.map_or(1, |r| r.n.max(1)));
 
-    // latency.hlog
     let hlog_path = dir.join(HLOG_FILE);
-    let encoded = read_hlog(&read_file(&hlog_path)?).map_err(|detail| ReportError::Format {
-        path: hlog_path.clone(),
-        detail,
-    })?;
 
     // timeseries.csv
     let csv_path = dir.join(TIMESERIES_FILE);
@@ -545,8 +662,38 @@ pub(super) fn read_dir(dir: &Path) -> Result<Recording, ReportError> {
         source,
     };
     let csv_bytes = read_file(&csv_path)?;
+    let hlog_bytes = read_file(&hlog_path)?;
+    let events_bytes = crate::events::read_bytes(dir)?;
+    let loadtest_path = dir.join(crate::staging::LOADTEST_FILE);
+    let loadtest_id = match std::fs::read(&loadtest_path) {
+        Ok(b) => Some(json_run_id(&b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => {
+            return Err(ReportError::Io {
+                action: "read",
+                path: loadtest_path,
+                source,
+            })
+        }
+    };
+    let mut ids = vec![
+        (TIMESERIES_FILE, RunId::from_comments(&csv_bytes)),
+        (HLOG_FILE, RunId::from_comments(&hlog_bytes)),
+    ];
+    if let Some(b) = &events_bytes {
+        ids.push((crate::EVENTS_FILE, RunId::from_comments(b)));
+    }
+    if let Some(id) = loadtest_id {
+        ids.push((crate::staging::LOADTEST_FILE, id));
+    }
+    check_run_ids(dir, s.run_id.as_ref(), &ids)?;
+    let encoded = read_hlog(&hlog_bytes).map_err(|detail| ReportError::Format {
+        path: hlog_path.clone(),
+        detail,
+    })?;
     let mut rd = csv::ReaderBuilder::new()
         .has_headers(true)
+        .comment(Some(b'#'))
         .from_reader(&csv_bytes[..]);
     let header: Vec<String> = rd
         .headers()
@@ -674,7 +821,8 @@ pub(super) fn read_dir(dir: &Path) -> Result<Recording, ReportError> {
             events: e.events,
             wall_seconds: e.wall_seconds.0,
         }),
-        events: crate::events::read(dir)?,
+        events: crate::events::parse(dir, events_bytes.as_deref())?,
         replications,
+        run_id: s.run_id,
     })
 }

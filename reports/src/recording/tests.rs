@@ -369,7 +369,7 @@ fn pool_merges_counts_and_ci_contains_the_mean() {
     // Per-replication means in the CSV, and the pooled folder reads back.
     let d = TempDir::new("pooled");
     pooled.write_dir(d.path()).unwrap();
-    let csv = read_str(d.path(), TIMESERIES_FILE);
+    let csv = csv_rows(d.path(), TIMESERIES_FILE);
     let row1: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
     let mean_ok = window_ok[0] as f64 / 3.0;
     assert!(
@@ -451,6 +451,7 @@ fn summary_json_has_the_documented_shape() {
             "seed",
             "source",
             "version",
+            "run_id",
             "window_s",
             "duration_s",
             "requests",
@@ -513,7 +514,7 @@ fn empty_windows_give_empty_cells() {
     assert!(v.met, "an idle run meets a latency SLO: {v:?}");
     let d = TempDir::new("empty");
     idle.write_dir(d.path()).unwrap();
-    let csv = read_str(d.path(), TIMESERIES_FILE);
+    let csv = csv_rows(d.path(), TIMESERIES_FILE);
     let json = read_str(d.path(), SUMMARY_FILE);
     for text in [&csv, &json] {
         assert!(!text.to_lowercase().contains("nan"), "{text}");
@@ -537,19 +538,33 @@ fn empty_windows_give_empty_cells() {
     let rec = synthetic(9, SloSpec::default());
     let d = TempDir::new("empty-middle");
     rec.write_dir(d.path()).unwrap();
-    let csv = read_str(d.path(), TIMESERIES_FILE);
+    let csv = csv_rows(d.path(), TIMESERIES_FILE);
     let row: Vec<&str> = csv.lines().nth(3).unwrap().split(',').collect();
     assert_eq!(row[0], "120");
     assert_eq!(&row[1..4], ["0", "0", "0"]);
     assert_eq!(&row[11..17], ["", "", "", "", "", ""]);
 }
 
+/// A CSV file of a recording without its leading `# dockmaster run_id=`
+/// line (checked in `timeseries_header_and_formatting`).
+fn csv_rows(dir: &Path, name: &str) -> String {
+    let text = read_str(dir, name);
+    match text.split_once('\n') {
+        Some((first, rest)) if first.starts_with('#') => rest.to_string(),
+        _ => text,
+    }
+}
+
 #[test]
 fn timeseries_header_and_formatting() {
     let rec = synthetic(4, SloSpec::default());
     let d = TempDir::new("csv");
-    rec.write_dir(d.path()).unwrap();
-    let csv = read_str(d.path(), TIMESERIES_FILE);
+    let id = rec.write_dir(d.path()).unwrap();
+    assert_eq!(
+        read_str(d.path(), TIMESERIES_FILE).lines().next().unwrap(),
+        format!("# dockmaster run_id={id}")
+    );
+    let csv = csv_rows(d.path(), TIMESERIES_FILE);
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
