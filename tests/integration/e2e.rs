@@ -431,7 +431,13 @@ fn testbed_and_loadtest_commands_stop_cleanly_on_ctrl_c() {
     let url = url.expect("testbed printed its URL");
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
+    // Into a folder that holds a simulation: the load test's recording
+    // replaces it whole, so no simulated events.csv is left to appear in
+    // the load test's report as happenings that never happened.
     let m1 = dir.path().join("slice");
+    let sim = dockmaster(&["simulate", file, "-o", m1.to_str().unwrap(), "-q"]);
+    assert!(sim.status.success(), "{}", stderr(&sim));
+    assert!(m1.join("events.csv").exists());
     let slice = dockmaster(&[
         "loadtest",
         file,
@@ -457,6 +463,10 @@ fn testbed_and_loadtest_commands_stop_cleanly_on_ctrl_c() {
     );
     assert_eq!(rec.ok, rec.offered);
     assert_eq!(rec.meta.duration_s, 2.0);
+    assert!(
+        !m1.join("events.csv").exists(),
+        "a stale events.csv survived"
+    );
 
     let m2 = dir.path().join("interrupted");
     let mut lt = Command::new(env!("CARGO_BIN_EXE_dockmaster"))

@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per concern.
 
+mod atomic;
 mod bad_input;
 mod cli;
 mod cpu;

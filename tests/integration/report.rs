@@ -193,7 +193,7 @@ impl Page {
 /// The charts a recording folder should have, with the series each must
 /// show, worked out from its own files (not from the renderer).
 fn expected_charts(dir: &Path) -> Vec<(&'static str, Vec<String>)> {
-    let csv = std::fs::read_to_string(dir.join("timeseries.csv")).unwrap();
+    let csv = crate::util::csv_rows(&dir.join("timeseries.csv"));
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let has = |g: &str| header.contains(&g);
     let summary: serde_json::Value =
@@ -341,8 +341,12 @@ fn report_rerenders_from_files_with_events_marked() {
     let out = tmp.path().join("steady-events");
     simulate(&crate::util::scenario("steady.toml"), &out, &[]);
     // The events of a busy run, as the fleet dynamics write them: a few
-    // notable ones among hundreds of task events.
-    let mut csv = String::from("t_s,kind,subject,detail\n");
+    // notable ones among hundreds of task events, under the run's id (a
+    // file without it would be refused as another run's).
+    let mut csv = format!(
+        "# dockmaster run_id={}\nt_s,kind,subject,detail\n",
+        crate::util::run_id_of(&out)
+    );
     for i in 0..300 {
         csv.push_str(&format!("{}.000,task_placed,api,host i-{}\n", i, i % 3));
     }
@@ -425,7 +429,8 @@ fn compare_writes_overlay_charts_and_a_clean_comparison_page() {
         tmp.path().join("cmp"),
     );
     simulate(&sc, &sim, &[]);
-    // Another seed stands in for a measurement of the same fleet.
+    // Another seed stands in for a measurement of the same fleet; compare
+    // refuses unlike seeds unless told, and the page then says so first.
     simulate(&sc, &measured, &["--seed", "8"]);
     let o = dockmaster(&[
         "compare",
@@ -435,6 +440,7 @@ fn compare_writes_overlay_charts_and_a_clean_comparison_page() {
         cmp.to_str().unwrap(),
         "--tolerance",
         "0.15",
+        "--allow-different",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let table = crate::util::stdout(&o);
@@ -468,6 +474,11 @@ fn compare_writes_overlay_charts_and_a_clean_comparison_page() {
         &[s("p50"), s("p99"), s("+15% tolerance")],
     );
     eprintln!("comparison: screenshot {}", shot.display());
+    let html = std::fs::read_to_string(cmp.join("comparison.html")).unwrap();
+    assert!(
+        html.contains("Not like with like") && html.contains("the seeds differ (sim 7, measured 8)"),
+        "the page does not say first that the seeds differ"
+    );
 
     // --check turns a failed comparison into exit status 1.
     let o = dockmaster(&[
@@ -479,6 +490,7 @@ fn compare_writes_overlay_charts_and_a_clean_comparison_page() {
         "--tolerance",
         "0.001",
         "--check",
+        "--allow-different",
         "-q",
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
