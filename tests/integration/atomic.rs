@@ -407,3 +407,26 @@ fn compare_refuses_recordings_that_are_not_like_with_like() {
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["differences"].as_array().map(Vec::len), Some(2), "{json}");
 }
+
+/// A latency.hlog cut short mid-line (before: `unparsable interval log:
+/// ParseError { offset: 131866 }`, a debug dump): the message names the
+/// file and the line, in words.
+#[test]
+fn a_truncated_latency_log_is_named_by_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    simulate(&scenario("steady.toml"), &out, &[]);
+    let hlog = std::fs::read(out.join("latency.hlog")).unwrap();
+    let cut = hlog.len() * 2 / 3;
+    std::fs::write(out.join("latency.hlog"), &hlog[..cut]).unwrap();
+    let line = 1 + hlog[..cut].iter().filter(|&&b| b == b'\n').count();
+    let o = dockmaster(&["report", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("latency.hlog")
+            && err.contains(&format!("line {line} is not an interval-log line")),
+        "{err}"
+    );
+    assert!(!err.contains("ParseError") && !err.contains('{'), "{err}");
+}

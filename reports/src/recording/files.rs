@@ -5,7 +5,7 @@
 
 use super::*;
 use hdrhistogram::serialization::interval_log::{
-    IntervalLogIterator, IntervalLogWriterBuilder, LogEntry,
+    IntervalLogIterator, IntervalLogWriterBuilder, LogEntry, LogIteratorError,
 };
 use hdrhistogram::serialization::V2DeflateSerializer;
 use serde::ser::SerializeMap;
@@ -441,7 +441,17 @@ fn read_hlog(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
                 out.push(raw);
             }
             Ok(LogEntry::StartTime(_) | LogEntry::BaseTime(_)) => {}
-            Err(e) => return Err(format!("unparsable interval log: {e:?}")),
+            Err(LogIteratorError::ParseError { offset }) => {
+                let line = 1 + bytes[..offset.min(bytes.len())]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
+                return Err(format!(
+                    "line {line} is not an interval-log line (a file cut short or edited?); \
+                     after {} whole intervals",
+                    out.len()
+                ));
+            }
         }
     }
     Ok(out)
