@@ -110,8 +110,9 @@ enum Command {
         cgroup v1 cpu and cpuset; the command prints which cores to taskset the load\n\
         generator to. Prints the URL to load-test; stops everything it started after --for\n\
         or on Ctrl-C.\n\
-        Exit status: 0; 1 if HAProxy died; 2 on bad input, without haproxy, or when this\n\
-        machine cannot burn the scenario's CPU (no writable cgroups, too few cores)."
+        Exit status: 0; 2 on bad input; 3 without haproxy, when this machine cannot burn the\n\
+        scenario's CPU (no writable cgroups, too few cores) or when HAProxy died; 130 never:\n\
+        Ctrl-C is how it is meant to stop (exit 0)."
     )]
     Testbed(cmd::testbed::Args),
 }

@@ -104,12 +104,11 @@ impl Staging {
         };
         match std::fs::symlink_metadata(&target) {
             Ok(m) if m.is_dir() => {
-                if !holds_our_output(&target).map_err(io("list", &target))? {
+                let holds = Holds::look(&target).map_err(io("list", &target))?;
+                if let Some(why) = writes.refuses(holds) {
                     return Err(ReportError::NotReplaceable {
                         path: target,
-                        why: "it holds files but no dockmaster recording or comparison, and \
-                              writing a recording replaces the folder; pick a new or empty folder"
-                            .into(),
+                        why: why.into(),
                     });
                 }
             }
@@ -204,15 +203,55 @@ fn absolute(path: &Path) -> std::io::Result<PathBuf> {
     Ok(out)
 }
 
-/// Empty, or holding a summary, a comparison or a report we wrote.
-fn holds_our_output(dir: &Path) -> std::io::Result<bool> {
-    let mut entries = std::fs::read_dir(dir)?;
-    if entries.next().is_none() {
-        return Ok(true);
+/// What an existing folder holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Holds {
+    Nothing,
+    /// A `summary.json` (or at least a `report.html`): simulate, loadtest.
+    Recording,
+    /// A `comparison.json` without a summary.
+    Comparison,
+    /// Files, none of them ours.
+    Foreign,
+}
+
+impl Holds {
+    fn look(dir: &Path) -> std::io::Result<Holds> {
+        if std::fs::read_dir(dir)?.next().is_none() {
+            return Ok(Holds::Nothing);
+        }
+        let has = |f: &str| dir.join(f).is_file();
+        Ok(if has(SUMMARY_FILE) || has(html::REPORT_HTML) {
+            Holds::Recording
+        } else if has(compare::COMPARISON_FILE) {
+            Holds::Comparison
+        } else {
+            Holds::Foreign
+        })
     }
-    Ok([SUMMARY_FILE, compare::COMPARISON_FILE, html::REPORT_HTML]
-        .iter()
-        .any(|f| dir.join(f).is_file()))
+}
+
+impl Writes {
+    /// Why this write may not replace a folder holding `holds`, if it may not.
+    fn refuses(self, holds: Holds) -> Option<&'static str> {
+        match (self, holds) {
+            (_, Holds::Nothing)
+            | (Writes::Recording | Writes::Report, Holds::Recording)
+            | (Writes::Comparison, Holds::Comparison) => None,
+            (_, Holds::Foreign) => Some(
+                "it holds files but no dockmaster recording or comparison, and writing \
+                 replaces the folder; pick a new or empty folder",
+            ),
+            (Writes::Comparison, Holds::Recording) => Some(
+                "it holds a recording, which a comparison would replace; give the \
+                 comparison a folder of its own",
+            ),
+            (Writes::Recording | Writes::Report, Holds::Comparison) => Some(
+                "it holds a comparison, which a recording would replace; give the \
+                 recording a folder of its own",
+            ),
+        }
+    }
 }
 
 /// Removes staging folders beside `name` whose process has ended (killed

@@ -42,7 +42,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
-            return Ok(ExitCode::from(2));
+            return Ok(ExitCode::from(super::BAD_INPUT));
         }
     };
     let mut opts = TestbedOptions::new(&sc);
@@ -53,13 +53,21 @@ pub fn run(a: Args) -> Result<ExitCode> {
     opts.nice = a.nice;
     let stop = dockmaster_loadgen::stop::on_signals().context("installing the Ctrl-C handler")?;
     dockmaster_loadgen::raise_fd_limit();
+    // The scenario was valid: whatever stops the testbed now is this
+    // machine's (no haproxy, no writable cgroups, too few cores, a port).
     let mut bed = match Testbed::start(&sc, &opts) {
         Ok(b) => b,
         Err(e @ (TestbedError::HaproxyMissing { .. } | TestbedError::CpuUnavailable(_))) => {
             eprintln!("error: {e}");
-            return Ok(ExitCode::from(2));
+            return Ok(ExitCode::from(super::ENVIRONMENT));
         }
-        Err(e) => return Err(e).context("starting the testbed"),
+        Err(e) => {
+            eprintln!(
+                "{}",
+                super::render_error(&anyhow::Error::new(e).context("starting the testbed"))
+            );
+            return Ok(ExitCode::from(super::ENVIRONMENT));
+        }
     };
 
     let mut per_service: Vec<String> = Vec::new();
@@ -188,7 +196,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     if died {
         eprintln!("error: haproxy exited on its own; stopped the {n} tasks");
-        return Ok(ExitCode::from(1));
+        return Ok(ExitCode::from(super::ENVIRONMENT));
     }
     println!("stopped HAProxy and the {n} emulated tasks");
     Ok(ExitCode::SUCCESS)

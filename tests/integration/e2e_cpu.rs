@@ -358,7 +358,8 @@ fn simulation_agrees_with_the_kernel_on_cpu_limits() {
 }
 
 /// `dockmaster testbed` refuses, before starting anything, hosts with more
-/// vCPUs than the machine can give away, says what to do, and exits 2.
+/// vCPUs than the machine can give away, says what to do, and exits 3
+/// (the scenario is fine; this machine cannot host it).
 #[test]
 fn testbed_refuses_hosts_larger_than_the_machine() {
     if !haproxy_or_skip() {
@@ -372,7 +373,7 @@ fn testbed_refuses_hosts_larger_than_the_machine() {
     let file = crate::util::write_scenario(dir.path(), "big.toml", &text);
     let out = dockmaster(&["testbed", file.to_str().unwrap(), "--for", "5s"]);
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{}{err}", stdout(&out));
+    assert_eq!(out.status.code(), Some(3), "{}{err}", stdout(&out));
     assert!(
         err.contains("hosts have 512 vCPU in all") || err.contains("cgroup"),
         "{err}"

@@ -476,7 +476,8 @@ fn compare_writes_overlay_charts_and_a_clean_comparison_page() {
     eprintln!("comparison: screenshot {}", shot.display());
     let html = std::fs::read_to_string(cmp.join("comparison.html")).unwrap();
     assert!(
-        html.contains("Not like with like") && html.contains("the seeds differ (sim 7, measured 8)"),
+        html.contains("Not like with like")
+            && html.contains("the seeds differ (sim 7, measured 8)"),
         "the page does not say first that the seeds differ"
     );
 

@@ -63,8 +63,8 @@ pub fn measurement_lock() -> std::sync::MutexGuard<'static, ()> {
 /// A recording's CSV file without its leading `# dockmaster run_id=…`
 /// comment line: the header first, then the rows.
 pub fn csv_rows(path: &Path) -> String {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     match text.split_once('\n') {
         Some((first, rest)) if first.starts_with("# dockmaster run_id=") => rest.to_string(),
         _ => text,
@@ -75,5 +75,8 @@ pub fn csv_rows(path: &Path) -> String {
 pub fn run_id_of(dir: &Path) -> String {
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
-    v["run_id"].as_str().expect("summary.json has a run_id").to_string()
+    v["run_id"]
+        .as_str()
+        .expect("summary.json has a run_id")
+        .to_string()
 }

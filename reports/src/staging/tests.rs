@@ -167,6 +167,23 @@ fn folders_that_are_not_ours_are_refused_before_anything_is_written() {
         .to_string();
     assert!(err.contains("symbolic link"), "{err}");
 
+    // A recording and a comparison never replace each other (`compare -o`
+    // naming one of its own inputs would delete it).
+    let rec = root.path().join("rec");
+    write(&rec, &[("summary.json", "{}")]);
+    let err = Staging::begin(&rec, Writes::Comparison)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("holds a recording"), "{err}");
+    let cmp = root.path().join("cmp");
+    write(&cmp, &[("comparison.json", "{}")]);
+    let err = Staging::begin(&cmp, Writes::Recording)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("holds a comparison"), "{err}");
+    drop(Staging::begin(&rec, Writes::Recording).unwrap());
+    drop(Staging::begin(&cmp, Writes::Comparison).unwrap());
+
     // An empty folder is fine, and `.`-style paths name the folder itself.
     let empty = root.path().join("empty");
     fs::create_dir(&empty).unwrap();
