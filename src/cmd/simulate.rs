@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 
 /// Without a terminal (CI, a log file), a progress line this often.
 const LOG_PROGRESS_EVERY: Duration = Duration::from_secs(5);
+/// A run projected to take longer than this says so, once, after
+/// [`PROJECT_AFTER`] of measuring its own pace.
+const LONG_RUN: Duration = Duration::from_secs(10 * 60);
+const PROJECT_AFTER: Duration = Duration::from_secs(3);
 
 /// The command's options (parsed by clap in main.rs).
 #[derive(clap::Args)]
@@ -134,29 +138,24 @@ fn interrupted(staging: Staging, out: &std::path::Path, progress: &Progress) -> 
 }
 
 /// A bar on a terminal; a line every few seconds on stderr otherwise (a CI
-/// log must show that a long run is alive); nothing with --quiet.
+/// log must show that a long run is alive); nothing with --quiet. Either
+/// way a run that its own pace projects past [`LONG_RUN`] says so once.
 #[derive(Clone)]
-struct Progress {
-    bar: Option<ProgressBar>,
-    log: Option<std::sync::Arc<LogLine>>,
-}
+struct Progress(std::sync::Arc<ProgressState>);
 
-struct LogLine {
+struct ProgressState {
+    bar: Option<ProgressBar>,
+    quiet: bool,
     name: String,
     total: u64,
     started: Instant,
-    last: Mutex<Instant>,
+    last_line: Mutex<Instant>,
+    warned: std::sync::atomic::AtomicBool,
 }
 
 impl Progress {
     fn new(name: &str, total: u64, quiet: bool) -> Progress {
-        if quiet {
-            return Progress {
-                bar: None,
-                log: None,
-            };
-        }
-        if std::io::stderr().is_terminal() {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
             b.set_style(
                 ProgressStyle::with_template(
@@ -166,50 +165,68 @@ impl Progress {
                 .progress_chars("=> "),
             );
             b.set_message(name.to_string());
-            return Progress {
-                bar: Some(b),
-                log: None,
-            };
-        }
+            b
+        });
         let now = Instant::now();
-        Progress {
-            bar: None,
-            log: Some(std::sync::Arc::new(LogLine {
-                name: name.to_string(),
-                total,
-                started: now,
-                last: Mutex::new(now),
-            })),
-        }
+        Progress(std::sync::Arc::new(ProgressState {
+            bar,
+            quiet,
+            name: name.to_string(),
+            total,
+            started: now,
+            last_line: Mutex::new(now),
+            warned: std::sync::atomic::AtomicBool::new(false),
+        }))
     }
 
     /// `done` simulated nanoseconds of `total` (called at every window).
     fn at(&self, done: u64) {
-        if let Some(b) = &self.bar {
+        let p = &self.0;
+        let spent = p.started.elapsed();
+        let frac = done as f64 / p.total.max(1) as f64;
+        let projected = (frac > 0.0).then(|| spent.as_secs_f64() / frac);
+        if let Some(b) = &p.bar {
             b.set_position(done);
         }
-        if let Some(l) = &self.log {
-            let mut last = l.last.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(all) = projected {
+            let long = spent >= PROJECT_AFTER && all >= LONG_RUN.as_secs_f64();
+            if long && !p.warned.swap(true, std::sync::atomic::Ordering::Relaxed) && !p.quiet {
+                self.line(&format!(
+                    "note: {} will take about {:.0} minutes at this machine's pace ({:.1}% of \
+                     the simulated time in {:.0} s); Ctrl-C stops it and leaves the output as it was",
+                    p.name,
+                    all / 60.0,
+                    100.0 * frac,
+                    spent.as_secs_f64()
+                ));
+            }
+        }
+        if p.bar.is_none() && !p.quiet {
+            let mut last = p.last_line.lock().unwrap_or_else(|e| e.into_inner());
             if last.elapsed() >= LOG_PROGRESS_EVERY {
                 *last = Instant::now();
-                let frac = done as f64 / l.total.max(1) as f64;
-                let spent = l.started.elapsed().as_secs_f64();
-                let left = if frac > 0.0 {
-                    format!(", about {:.0} s left", spent * (1.0 - frac) / frac)
-                } else {
-                    String::new()
-                };
+                let left = projected.map_or(String::new(), |all| {
+                    format!(", about {:.0} s left", all - spent.as_secs_f64())
+                });
                 eprintln!(
-                    "simulating {}: {:.0}% after {spent:.0} s{left}",
-                    l.name,
-                    100.0 * frac
+                    "simulating {}: {:.0}% after {:.0} s{left}",
+                    p.name,
+                    100.0 * frac,
+                    spent.as_secs_f64()
                 );
             }
         }
     }
 
+    fn line(&self, text: &str) {
+        match &self.0.bar {
+            Some(b) => b.println(text),
+            None => eprintln!("{text}"),
+        }
+    }
+
     fn finish(&self) {
-        if let Some(b) = &self.bar {
+        if let Some(b) = &self.0.bar {
             b.finish_and_clear();
         }
     }

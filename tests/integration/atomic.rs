@@ -74,37 +74,72 @@ fn run_ids(dir: &Path) -> Vec<(String, Option<String>)> {
     .collect()
 }
 
-/// Ctrl-C while `simulate` runs: exit 130, a line saying so, the old
-/// recording byte for byte as it was, no staging folder left.
+/// A long `simulate` without a terminal (a CI log): it says up front how
+/// long it will take from its own pace, and shows progress every few
+/// seconds. Ctrl-C then: exit 130, a line saying so, the old recording
+/// byte for byte as it was, no staging folder left.
 #[test]
-fn an_interrupted_simulation_leaves_the_old_recording_as_it_was() {
+fn a_long_simulation_says_so_and_ctrl_c_leaves_the_old_recording() {
+    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     simulate(&scenario("steady.toml"), &out, &[]);
     let before = snapshot(&out);
+    // 400 replications of a 2-hour flash sale: about 3 s each on one
+    // core, so well over ten minutes on this machine.
     let mut child = Command::new(env!("CARGO_BIN_EXE_dockmaster"))
         .args(["simulate", scenario("flash-sale.toml").to_str().unwrap()])
-        .args(["-o", out.to_str().unwrap(), "-q", "--replications", "8"])
+        .args(["-o", out.to_str().unwrap(), "--replications", "400"])
+        .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Eight replications of a 2-hour flash sale take tens of seconds: the
-    // signal lands mid-run.
-    std::thread::sleep(Duration::from_millis(800));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = BufReader::new(child.stderr.take().unwrap());
+    let lines = std::thread::spawn(move || {
+        for l in reader.lines().map_while(Result::ok) {
+            let _ = tx.send(l.clone());
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
+            seen.push(l);
+        }
+        let note = seen.iter().any(|l| l.contains("will take about"));
+        let progress = seen
+            .iter()
+            .any(|l| l.starts_with("simulating flash-sale: "));
+        if note && progress {
+            break;
+        }
+    }
     let sent = Instant::now();
     let kill = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
-    let o = child.wait_with_output().unwrap();
+    let status = child.wait().unwrap();
     let answered = sent.elapsed();
-    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    lines.join().unwrap();
+    seen.extend(rx.try_iter());
+    let log = seen.join("\n");
     assert!(
-        stderr(&o).contains("interrupted: nothing written")
-            && stderr(&o).contains("left as it was"),
-        "{}",
-        stderr(&o)
+        seen.iter()
+            .any(|l| l.contains("will take about") && l.contains("minutes")),
+        "no up-front word on a long run:\n{log}"
+    );
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("simulating flash-sale: ") && l.contains("% after")),
+        "no progress line without a terminal:\n{log}"
+    );
+    assert_eq!(status.code(), Some(130), "{log}");
+    assert!(
+        log.contains("interrupted: nothing written") && log.contains("left as it was"),
+        "{log}"
     );
     assert!(
         answered < Duration::from_secs(5),
