@@ -113,6 +113,22 @@ impl Stop {
         self.inner.phase.store(PHASE_FINISHED, Ordering::Release);
     }
 
+    /// Prints the abandon line and exits with [`ABANDONED_EXIT`]. The
+    /// signal watcher calls it on the third signal; a caller that finds the
+    /// level at `Abandon` before writing calls it too, so that nothing is
+    /// written in the moment before the watcher runs. Whoever comes first
+    /// prints and exits; the other waits for the exit.
+    pub fn abandon(&self) -> ! {
+        static EXITING: std::sync::Once = std::sync::Once::new();
+        EXITING.call_once(|| {
+            say(&self.line(Level::Abandon));
+            std::process::exit(i32::from(ABANDONED_EXIT));
+        });
+        loop {
+            std::thread::park();
+        }
+    }
+
     /// The line printed when a signal brings the stop to `level`.
     pub fn line(&self, level: Level) -> String {
         let i = &self.inner;
@@ -191,12 +207,12 @@ pub fn on_signals() -> std::io::Result<Stop> {
                     Err(_) => return,
                 }
                 let now = watched.level();
-                while said < now {
+                while said < now.min(Level::WriteNow) {
                     said = Level::from_count(said as u8 + 1);
                     say(&watched.line(said));
                 }
                 if now == Level::Abandon {
-                    std::process::exit(i32::from(ABANDONED_EXIT));
+                    watched.abandon();
                 }
             }
         })?;

@@ -11,7 +11,6 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 
@@ -212,7 +211,7 @@ fn a_stop_ends_sending_and_keeps_what_was_measured() {
     let started = Instant::now();
     let stopper = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(1_500));
-        stop.store(true, Ordering::Relaxed);
+        stop.escalate();
     });
     let out = run(o).unwrap();
     stopper.join().unwrap();
@@ -323,4 +322,100 @@ fn bad_options_are_refused_with_the_option_named() {
     o.target = "https://127.0.0.1:9".into();
     let e = run(o).err().unwrap().to_string();
     assert!(e.contains("https is not supported"), "{e}");
+}
+
+/// Runs `f` on a thread and waits at most `secs` for it: a regression that
+/// makes a run endless fails the test instead of hanging it (the thread is
+/// left behind; the test binary's exit ends it).
+fn within<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(secs))
+        .unwrap_or_else(|_| panic!("{what} did not return within {secs} s"))
+}
+
+/// A listener with `listen(fd, 0)` that never calls accept, its one place
+/// in the accept queue taken: the kernel drops every later SYN (see
+/// client.rs), so a connect never completes.
+fn full_backlog() -> (std::net::TcpListener, std::net::TcpStream) {
+    use std::os::fd::AsRawFd;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // SAFETY: listen on a socket this function owns; changes its backlog.
+    assert_eq!(unsafe { libc::listen(l.as_raw_fd(), 0) }, 0);
+    let first = std::net::TcpStream::connect_timeout(&l.local_addr().unwrap(), Duration::from_secs(1))
+        .expect("the first connection fits in the accept queue");
+    // The queue is full now: a second connect must hang, not complete.
+    let second =
+        std::net::TcpStream::connect_timeout(&l.local_addr().unwrap(), Duration::from_millis(200));
+    assert!(second.is_err(), "a second connection completed: the backlog is not full");
+    (l, first)
+}
+
+#[test]
+fn a_server_that_never_accepts_is_a_connect_error() {
+    let (l, _first) = full_backlog();
+    let o = run(opts(scenario(20, 1), l.local_addr().unwrap())).unwrap();
+    let kinds = &o.recording.errors_by_kind;
+    assert_eq!(errors(&o, ErrorKind::Connect), 19, "{kinds:?}");
+    assert_eq!(errors(&o, ErrorKind::Timeout), 0, "{kinds:?}");
+}
+
+#[test]
+fn a_port_outside_1_to_65535_is_refused_before_anything_is_sent() {
+    for url in ["http://127.0.0.1:99999", "http://127.0.0.1:0/x", "http://127.0.0.1:/"] {
+        let e = dockmaster_loadgen::Target::parse(url)
+            .err()
+            .unwrap_or_else(|| panic!("{url} was accepted"))
+            .to_string();
+        assert!(e.contains(url) && e.contains("port must be a number from 1 to 65535"), "{e}");
+    }
+    let e = dockmaster_loadgen::Target::parse("http://:8080/").err().unwrap().to_string();
+    assert!(e.contains("host is missing"), "{e}");
+    let t = dockmaster_loadgen::Target::parse("http://127.0.0.1:65535/a").unwrap();
+    assert_eq!(t.addrs()[0].port(), 65535);
+    assert_eq!(dockmaster_loadgen::Target::parse("http://[::1]:8081").unwrap().addrs()[0].port(), 8081);
+}
+
+#[test]
+fn a_rate_scale_past_a_sane_peak_is_refused() {
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    // 10 requests/s: 1e5 scales it to the limit, 1e308 far past it.
+    for (scale, ok) in [(1e308, false), (2e5, false), (1e5, true)] {
+        let mut o = opts(scenario(10, 1), addr);
+        o.mode = Mode::Open {
+            rate_scale: scale,
+            from: 0,
+            to: Some(1_000_000),
+        };
+        let what = format!("a run at --rate-scale {scale}");
+        let r = within(20, &what, move || run(o).map(|o| o.recording.offered));
+        match r {
+            Ok(offered) => {
+                assert!(ok, "--rate-scale {scale} was accepted");
+                // 1 ms of 1,000,000/s: 1,000 requests, never past --to.
+                assert!(offered <= 1_000, "offered {offered}");
+            }
+            Err(e) => {
+                let e = e.to_string();
+                assert!(!ok, "--rate-scale {scale}: {e}");
+                assert!(e.contains("--rate-scale") && e.contains("at most 1,000,000 requests/s"), "{e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_window_too_short_to_record_is_refused_at_once() {
+    // Set after parsing: the scenario's validation may or may not refuse a
+    // 1 µs window; the generator must not rely on it.
+    let mut sc = scenario(20, 2);
+    sc.window = 1_000;
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let o = opts(sc, addr);
+    let e = within(5, "a run with 1 µs windows", move || run(o).err().map(|e| e.to_string()));
+    let e = e.expect("a 1 µs window over 2 s was accepted");
+    assert!(e.contains("window 1us") && e.contains("2,000,000 windows"), "{e}");
+    assert!(e.contains("at most 100,000"), "{e}");
 }

@@ -2,7 +2,7 @@
 //! writes the same recording `simulate` writes, plus `loadtest.json`.
 
 use anyhow::{Context, Result};
-use dockmaster_loadgen::{Mode, Options, Progress, LOADTEST_FILE};
+use dockmaster_loadgen::{Level, LoadgenError, Mode, Options, Progress, LOADTEST_FILE};
 use dockmaster_sim::scenario;
 use dockmaster_sim::time::{parse_duration, Nanos};
 use std::io::{IsTerminal, Write};
@@ -84,7 +84,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
             to: a.to,
         },
     };
-    let stop = dockmaster_loadgen::stop::on_signals().context("installing the Ctrl-C handler")?;
+    let stop = match dockmaster_loadgen::stop::on_signals() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot install the Ctrl-C handler: {e}");
+            return Ok(ExitCode::from(3));
+        }
+    };
     dockmaster_loadgen::raise_fd_limit();
     let mut opts = Options::new(scenario, a.target.clone());
     opts.seed = a.seed.unwrap_or(opts.seed);
@@ -117,9 +123,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
-            return Ok(ExitCode::from(2));
+            // Bad input is 2; a machine that cannot start threads, 3.
+            let code = if matches!(e, LoadgenError::Start(_)) { 3 } else { 2 };
+            return Ok(ExitCode::from(code));
         }
     };
+    // A third signal came as the run returned: write nothing.
+    if stop.level() == Level::Abandon {
+        stop.abandon();
+    }
     if !a.quiet && std::io::stderr().is_terminal() {
         eprintln!();
     }
@@ -169,6 +181,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
             "wrote {}/summary.json, timeseries.csv, latency.hlog, {LOADTEST_FILE}  (rerun with --seed {seed})",
             a.out.display()
         );
+    }
+    if let Some(why) = &outcome.never_connected {
+        eprintln!("error: {why}");
+        return Ok(ExitCode::from(3));
     }
     if outcome.report.stopped_early {
         eprintln!("stopped early by a signal; the recording holds what was sent until then");
