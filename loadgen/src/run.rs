@@ -316,8 +316,8 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
         "window",
         fmt_s(window_ns),
         &format!(
-            "{} of {} make {} windows; a load test records at most {} \
-             (a window of at least {} for this run)",
+            "windows of {} over the {} replayed make {}; a load test records at most {} \
+             (windows of at least {} for this run)",
             fmt_s(window_ns),
             fmt_s(slice_ns),
             group(n_windows),
@@ -443,6 +443,9 @@ fn duration_ns(d: Duration) -> Nanos {
 
 /// A number as a person writes it: 0.5, 1000, 1e308 (never 309 digits).
 fn fmt_num(x: f64) -> String {
+    if x.is_infinite() {
+        return "beyond 1e308".to_string();
+    }
     if x.is_finite() && (x == 0.0 || (1e-3..1e7).contains(&x.abs())) {
         format!("{x}")
     } else {
