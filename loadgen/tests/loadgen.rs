@@ -4,7 +4,7 @@
 //! bounded to a few seconds.
 
 use bytes::Bytes;
-use dockmaster_loadgen::{run, Mode, Options};
+use dockmaster_loadgen::{run, Level, Mode, Options};
 use dockmaster_reports::ErrorKind;
 use http_body_util::Full;
 use hyper::service::service_fn;
@@ -163,6 +163,13 @@ fn every_failure_has_its_kind() {
         "{:?}",
         o.recording.errors_by_kind
     );
+    let why = o.never_connected.as_deref().unwrap_or("");
+    assert!(
+        why.starts_with("the target never accepted a connection: all 39 requests")
+            && why.contains(&closed.to_string())
+            && why.contains("refused"),
+        "{why:?}"
+    );
 
     let s = serve(Behaviour::Hang);
     let o = run(opts(scenario(20, 1), s.addr)).unwrap();
@@ -201,6 +208,7 @@ fn every_failure_has_its_kind() {
     let s = serve(Behaviour::Status(200));
     let o = run(opts(scenario(20, 1), s.addr)).unwrap();
     assert_eq!((o.recording.ok, o.recording.errors()), (19, 0));
+    assert!(o.never_connected.is_none());
 }
 
 #[test]
@@ -360,6 +368,8 @@ fn a_server_that_never_accepts_is_a_connect_error() {
     let kinds = &o.recording.errors_by_kind;
     assert_eq!(errors(&o, ErrorKind::Connect), 19, "{kinds:?}");
     assert_eq!(errors(&o, ErrorKind::Timeout), 0, "{kinds:?}");
+    let why = o.never_connected.as_deref().unwrap_or("");
+    assert!(why.contains("no answer to the TCP handshake within --timeout 300ms"), "{why:?}");
 }
 
 #[test]
@@ -389,7 +399,7 @@ fn a_rate_scale_past_a_sane_peak_is_refused() {
             from: 0,
             to: Some(1_000_000),
         };
-        let what = format!("a run at --rate-scale {scale}");
+        let what = format!("a run at --rate-scale {scale:e}");
         let r = within(20, &what, move || run(o).map(|o| o.recording.offered));
         match r {
             Ok(offered) => {
@@ -416,6 +426,56 @@ fn a_window_too_short_to_record_is_refused_at_once() {
     let o = opts(sc, addr);
     let e = within(5, "a run with 1 µs windows", move || run(o).err().map(|e| e.to_string()));
     let e = e.expect("a 1 µs window over 2 s was accepted");
-    assert!(e.contains("window 1us") && e.contains("2,000,000 windows"), "{e}");
+    assert!(e.contains("window 1us") && e.contains("make 2,000,000"), "{e}");
     assert!(e.contains("at most 100,000"), "{e}");
+}
+
+#[test]
+fn a_second_stop_writes_without_waiting_for_the_drain() {
+    // Answers take 5 s: at the stop everything sent is still in flight.
+    let s = serve(Behaviour::Sleep(Duration::from_secs(5)));
+    let mut o = opts(scenario(40, 30), s.addr);
+    o.timeout = Duration::from_secs(20);
+    o.drain = Duration::from_secs(3);
+    let stop = o.stop.clone();
+    let started = Instant::now();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1_000));
+        assert_eq!(stop.escalate(), Level::Drain);
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(stop.escalate(), Level::WriteNow);
+    });
+    let out = within(10, "a run stopped twice", move || run(o).unwrap());
+    stopper.join().unwrap();
+    // The drain alone would last until 4 s.
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(2_300), "took {took:?}");
+    let (rec, r) = (&out.recording, &out.report);
+    assert!(r.stopped_early);
+    assert!(r.requests.unfinished >= 30, "unfinished {}", r.requests.unfinished);
+    assert_eq!(rec.offered, rec.ok + rec.errors() + r.requests.unfinished);
+    assert_eq!(rec.ok, 0);
+}
+
+#[test]
+fn a_stop_is_seen_promptly_with_the_most_windows_a_run_may_have() {
+    // 10 s in windows of 100 µs: 100,000 windows, the most allowed.
+    let s = serve(Behaviour::Status(200));
+    let mut sc = scenario(50, 10);
+    sc.window = 100_000;
+    let o = opts(sc, s.addr);
+    let stop = o.stop.clone();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(700));
+        stop.escalate();
+        Instant::now()
+    });
+    let out = within(10, "a run of 100,000 windows", move || run(o).unwrap());
+    let stopped = stopper.join().unwrap();
+    let after = stopped.elapsed();
+    assert!(after < Duration::from_secs(3), "returned {after:?} after the stop");
+    let rec = &out.recording;
+    // Windows up to the stop only, every request in them.
+    assert!((5_000..8_000).contains(&rec.windows.len()), "{} windows", rec.windows.len());
+    assert!(rec.ok >= 25 && rec.ok == rec.offered, "ok {} of {}", rec.ok, rec.offered);
 }
