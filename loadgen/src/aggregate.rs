@@ -241,11 +241,15 @@ impl Aggregator {
     /// otherwise keep this loop from ever looking at the channel again.
     fn close_ready(&mut self, now: u64) {
         let started = Instant::now();
-        let mut closed = 0u32;
+        // The clock is read every 16 windows, not for each one.
+        let mut until_look = 16u32;
         while self.k < self.n_windows {
-            closed += 1;
-            if closed % 16 == 0 && started.elapsed() >= CLOSE_BUDGET {
-                return;
+            until_look -= 1;
+            if until_look == 0 {
+                if started.elapsed() >= CLOSE_BUDGET {
+                    return;
+                }
+                until_look = 16;
             }
             let end = ((self.k as u64 + 1) * self.window_ns).min(self.shared.slice_ns);
             // The last window takes everything that completes late: it

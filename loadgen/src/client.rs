@@ -126,7 +126,9 @@ impl Target {
             .ok_or_else(|| bad("expected http://host[:port][/path]"))?;
         let host = auth.host().trim_matches(['[', ']']);
         if host.is_empty() {
-            return Err(bad("the host is missing: expected http://host[:port][/path]"));
+            return Err(bad(
+                "the host is missing: expected http://host[:port][/path]",
+            ));
         }
         let port = port.unwrap_or(80);
         let addrs: Vec<SocketAddr> = (host, port)

@@ -458,7 +458,8 @@ fn group(n: u64) -> String {
     let d = n.to_string();
     let mut s = String::new();
     for (i, c) in d.chars().enumerate() {
-        if i > 0 && (d.len() - i) % 3 == 0 {
+        let left = d.len() - i;
+        if i > 0 && left / 3 * 3 == left {
             s.push(',');
         }
         s.push(c);
@@ -528,19 +529,17 @@ fn finish(opts: &Options, sh: &Shared, m: Measured, threads: usize) -> Outcome {
     });
     recording.notes.extend(report.notes());
     let connect_errors = recording.errors_by_kind.get(&ErrorKind::Connect).copied();
-    let never_connected = (m.completed > 0
-        && recording.ok == 0
-        && connect_errors == Some(m.completed))
-    .then(|| {
-        let client = &sh.client;
-        format!(
-            "the target never accepted a connection: all {} requests failed to connect to {} \
+    let never_connected =
+        (m.completed > 0 && recording.ok == 0 && connect_errors == Some(m.completed)).then(|| {
+            let client = &sh.client;
+            format!(
+                "the target never accepted a connection: all {} requests failed to connect to {} \
              (first failure: {})",
-            m.completed,
-            client.target.addrs_text(),
-            client.first_connect_error()
-        )
-    });
+                m.completed,
+                client.target.addrs_text(),
+                client.first_connect_error()
+            )
+        });
     Outcome {
         recording,
         report,

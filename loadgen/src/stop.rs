@@ -165,7 +165,9 @@ impl Stop {
 /// Lock-free, so it may run in a signal handler.
 fn add_one(n: &AtomicU8) -> u8 {
     let before = n
-        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| Some(v.saturating_add(1)))
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+            Some(v.saturating_add(1))
+        })
         .unwrap_or(u8::MAX);
     before.saturating_add(1)
 }
@@ -263,7 +265,9 @@ mod tests {
             "stopping: no new requests, waiting up to 2s for 37 in flight; \
              Ctrl-C again to write now"
         );
-        assert!(s.line(Level::WriteNow).starts_with("writing what was measured (37 "));
+        assert!(s
+            .line(Level::WriteNow)
+            .starts_with("writing what was measured (37 "));
         assert_eq!(
             s.line(Level::Abandon),
             "abandoned: nothing written; the 120 requests sent are lost from the record"

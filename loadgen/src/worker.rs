@@ -268,7 +268,6 @@ async fn closed_worker(
     wait_in_flight(&sh, all, drain).await;
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -352,12 +352,16 @@ fn full_backlog() -> (std::net::TcpListener, std::net::TcpStream) {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     // SAFETY: listen on a socket this function owns; changes its backlog.
     assert_eq!(unsafe { libc::listen(l.as_raw_fd(), 0) }, 0);
-    let first = std::net::TcpStream::connect_timeout(&l.local_addr().unwrap(), Duration::from_secs(1))
-        .expect("the first connection fits in the accept queue");
+    let first =
+        std::net::TcpStream::connect_timeout(&l.local_addr().unwrap(), Duration::from_secs(1))
+            .expect("the first connection fits in the accept queue");
     // The queue is full now: a second connect must hang, not complete.
     let second =
         std::net::TcpStream::connect_timeout(&l.local_addr().unwrap(), Duration::from_millis(200));
-    assert!(second.is_err(), "a second connection completed: the backlog is not full");
+    assert!(
+        second.is_err(),
+        "a second connection completed: the backlog is not full"
+    );
     (l, first)
 }
 
@@ -369,23 +373,42 @@ fn a_server_that_never_accepts_is_a_connect_error() {
     assert_eq!(errors(&o, ErrorKind::Connect), 19, "{kinds:?}");
     assert_eq!(errors(&o, ErrorKind::Timeout), 0, "{kinds:?}");
     let why = o.never_connected.as_deref().unwrap_or("");
-    assert!(why.contains("no answer to the TCP handshake within --timeout 300ms"), "{why:?}");
+    assert!(
+        why.contains("no answer to the TCP handshake within --timeout 300ms"),
+        "{why:?}"
+    );
 }
 
 #[test]
 fn a_port_outside_1_to_65535_is_refused_before_anything_is_sent() {
-    for url in ["http://127.0.0.1:99999", "http://127.0.0.1:0/x", "http://127.0.0.1:/"] {
+    for url in [
+        "http://127.0.0.1:99999",
+        "http://127.0.0.1:0/x",
+        "http://127.0.0.1:/",
+    ] {
         let e = dockmaster_loadgen::Target::parse(url)
             .err()
             .unwrap_or_else(|| panic!("{url} was accepted"))
             .to_string();
-        assert!(e.contains(url) && e.contains("port must be a number from 1 to 65535"), "{e}");
+        assert!(
+            e.contains(url) && e.contains("port must be a number from 1 to 65535"),
+            "{e}"
+        );
     }
-    let e = dockmaster_loadgen::Target::parse("http://:8080/").err().unwrap().to_string();
+    let e = dockmaster_loadgen::Target::parse("http://:8080/")
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("host is missing"), "{e}");
     let t = dockmaster_loadgen::Target::parse("http://127.0.0.1:65535/a").unwrap();
     assert_eq!(t.addrs()[0].port(), 65535);
-    assert_eq!(dockmaster_loadgen::Target::parse("http://[::1]:8081").unwrap().addrs()[0].port(), 8081);
+    assert_eq!(
+        dockmaster_loadgen::Target::parse("http://[::1]:8081")
+            .unwrap()
+            .addrs()[0]
+            .port(),
+        8081
+    );
 }
 
 #[test]
@@ -410,7 +433,10 @@ fn a_rate_scale_past_a_sane_peak_is_refused() {
             Err(e) => {
                 let e = e.to_string();
                 assert!(!ok, "--rate-scale {scale}: {e}");
-                assert!(e.contains("--rate-scale") && e.contains("at most 1,000,000 requests/s"), "{e}");
+                assert!(
+                    e.contains("--rate-scale") && e.contains("at most 1,000,000 requests/s"),
+                    "{e}"
+                );
             }
         }
     }
@@ -424,9 +450,14 @@ fn a_window_too_short_to_record_is_refused_at_once() {
     sc.window = 1_000;
     let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
     let o = opts(sc, addr);
-    let e = within(5, "a run with 1 µs windows", move || run(o).err().map(|e| e.to_string()));
+    let e = within(5, "a run with 1 µs windows", move || {
+        run(o).err().map(|e| e.to_string())
+    });
     let e = e.expect("a 1 µs window over 2 s was accepted");
-    assert!(e.contains("window 1us") && e.contains("make 2,000,000"), "{e}");
+    assert!(
+        e.contains("window 1us") && e.contains("make 2,000,000"),
+        "{e}"
+    );
     assert!(e.contains("at most 100,000"), "{e}");
 }
 
@@ -452,7 +483,11 @@ fn a_second_stop_writes_without_waiting_for_the_drain() {
     assert!(took < Duration::from_millis(2_300), "took {took:?}");
     let (rec, r) = (&out.recording, &out.report);
     assert!(r.stopped_early);
-    assert!(r.requests.unfinished >= 30, "unfinished {}", r.requests.unfinished);
+    assert!(
+        r.requests.unfinished >= 30,
+        "unfinished {}",
+        r.requests.unfinished
+    );
     assert_eq!(rec.offered, rec.ok + rec.errors() + r.requests.unfinished);
     assert_eq!(rec.ok, 0);
 }
@@ -473,9 +508,21 @@ fn a_stop_is_seen_promptly_with_the_most_windows_a_run_may_have() {
     let out = within(10, "a run of 100,000 windows", move || run(o).unwrap());
     let stopped = stopper.join().unwrap();
     let after = stopped.elapsed();
-    assert!(after < Duration::from_secs(3), "returned {after:?} after the stop");
+    assert!(
+        after < Duration::from_secs(3),
+        "returned {after:?} after the stop"
+    );
     let rec = &out.recording;
     // Windows up to the stop only, every request in them.
-    assert!((5_000..8_000).contains(&rec.windows.len()), "{} windows", rec.windows.len());
-    assert!(rec.ok >= 25 && rec.ok == rec.offered, "ok {} of {}", rec.ok, rec.offered);
+    assert!(
+        (5_000..8_000).contains(&rec.windows.len()),
+        "{} windows",
+        rec.windows.len()
+    );
+    assert!(
+        rec.ok >= 25 && rec.ok == rec.offered,
+        "ok {} of {}",
+        rec.ok,
+        rec.offered
+    );
 }

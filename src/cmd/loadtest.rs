@@ -124,7 +124,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
         Err(e) => {
             eprintln!("error: {e}");
             // Bad input is 2; a machine that cannot start threads, 3.
-            let code = if matches!(e, LoadgenError::Start(_)) { 3 } else { 2 };
+            let code = if matches!(e, LoadgenError::Start(_)) {
+                3
+            } else {
+                2
+            };
             return Ok(ExitCode::from(code));
         }
     };

@@ -188,7 +188,10 @@ fn a_second_ctrl_c_stops_waiting_and_writes_at_once() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(130), "{err}");
     // Waiting out the drain would end 2 s after the first signal.
-    assert!(took < Duration::from_millis(1_500), "exited {took:?} after the first signal");
+    assert!(
+        took < Duration::from_millis(1_500),
+        "exited {took:?} after the first signal"
+    );
     let (rec, report) = whole_recording(&out);
     assert!(rec.offered >= 40, "offered {}", rec.offered);
     assert!(
@@ -205,7 +208,10 @@ fn a_second_ctrl_c_stops_waiting_and_writes_at_once() {
             .unwrap_or_else(|| panic!("no line with {needle:?} in:\n{err}"))
     };
     let one = at("stopping: no new requests, waiting up to 2s for ");
-    assert!(lines[one].ends_with("in flight; Ctrl-C again to write now"), "{err}");
+    assert!(
+        lines[one].ends_with("in flight; Ctrl-C again to write now"),
+        "{err}"
+    );
     let two = at("writing what was measured (");
     assert!(one < two, "{err}");
     assert!(!err.contains("abandoned"), "{err}");
@@ -225,7 +231,12 @@ fn a_sighup_drains_then_writes_like_the_first_ctrl_c() {
     let (rec, report) = whole_recording(&out);
     // 300 ms answers, 2 s of drain: everything sent was answered.
     assert_eq!(report.requests.unfinished, 0, "{err}");
-    assert!(rec.ok >= 40 && rec.ok == rec.offered, "ok {} of {}", rec.ok, rec.offered);
+    assert!(
+        rec.ok >= 40 && rec.ok == rec.offered,
+        "ok {} of {}",
+        rec.ok,
+        rec.offered
+    );
     assert!(err.contains("stopping: no new requests"), "{err}");
     assert!(!err.contains("writing what was measured ("), "{err}");
 }
@@ -242,9 +253,18 @@ fn a_third_signal_abandons_and_writes_nothing() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(137), "{err}");
     let last = err.lines().last().unwrap_or("");
-    assert!(last.starts_with("abandoned: nothing written; the "), "{err}");
-    assert!(last.ends_with("requests sent are lost from the record"), "{err}");
-    assert!(!out.join("summary.json").exists(), "a recording was written");
+    assert!(
+        last.starts_with("abandoned: nothing written; the "),
+        "{err}"
+    );
+    assert!(
+        last.ends_with("requests sent are lost from the record"),
+        "{err}"
+    );
+    assert!(
+        !out.join("summary.json").exists(),
+        "a recording was written"
+    );
 }
 
 /// A loadtest that must end by itself quickly: its output.
@@ -283,7 +303,11 @@ fn rate_scales_out_of_bounds_exit_2() {
 #[test]
 fn a_target_that_never_accepts_exits_3_saying_so() {
     // Nothing listens on a port bound and released.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("http://127.0.0.1:{port}");
     let (o, _) = loadtest_output(&url, &["--to", "1s", "--timeout", "1s"]);
     let err = stderr(&o);
@@ -306,7 +330,12 @@ fn a_one_microsecond_window_exits_2_at_once() {
     let out = dir.path().join("out");
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_dockmaster"))
-        .args(["loadtest", f.to_str().unwrap(), "--target", "http://127.0.0.1:9"])
+        .args([
+            "loadtest",
+            f.to_str().unwrap(),
+            "--target",
+            "http://127.0.0.1:9",
+        ])
         .args(["-o", out.to_str().unwrap(), "-q", "--to", "2s"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -316,5 +345,9 @@ fn a_one_microsecond_window_exits_2_at_once() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("window"), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 }
