@@ -89,9 +89,21 @@ enum Command {
         <target path>/<service>/ by the scenario's mix, whatever earlier requests are doing;\n\
         latency counts from that instant. Writes OUT/summary.json (source loadtest),\n\
         timeseries.csv, latency.hlog and loadtest.json (schedule lag, send-time latency,\n\
-        connections). Ctrl-C stops sending, waits briefly for answers, writes everything.\n\
-        Exit status: 0; 1 with --check-slo when the SLO is missed; 2 on bad input;\n\
-        130 when stopped by a signal (the recording is written)."
+        connections).\n\
+        Ctrl-C (or SIGTERM, SIGHUP) stops sending, waits up to 2 s for the answers in flight\n\
+        and writes everything; a second one stops waiting and writes at once (what was in\n\
+        flight counts as unfinished); a third abandons the run and writes nothing. The\n\
+        recording is swapped into OUT whole: OUT holds the old one or the new one, never a mix.\n\
+        Exit status, one meaning each:\n  \
+        0    the run went to its end\n  \
+        1    the SLO was missed (with --check-slo)\n  \
+        2    bad input, nothing sent: the scenario, the URL (http://, a host, a port from 1\n       \
+        to 65535), an option value (--rate-scale above 0 and at most 1,000,000 requests/s\n       \
+        at the scaled peak, --from before --to, ...)\n  \
+        3    the target or the environment failed: the target never accepted a connection,\n       \
+        the recording could not be written\n  \
+        130  stopped by a signal; the recording holds what was measured\n  \
+        137  abandoned by a third signal; nothing written"
     )]
     Loadtest(cmd::loadtest::Args),
     /// Stand up the scenario's fleet on loopback: emulated tasks behind a real HAProxy.

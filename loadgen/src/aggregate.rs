@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Everything measured about one request.
 #[derive(Clone, Copy, Debug)]
@@ -48,6 +48,8 @@ const GRACE_NS: u64 = 200_000_000;
 /// Close a window after this long even if a worker has not passed its end
 /// (it is far behind, or the schedule is empty for a while).
 const MAX_WAIT_NS: u64 = 5_000_000_000;
+/// Work spent closing windows in one poll, at most.
+const CLOSE_BUDGET: Duration = Duration::from_millis(2);
 
 /// What the aggregator measured besides the recording.
 pub(crate) struct Measured {
@@ -150,6 +152,7 @@ impl Aggregator {
             }
             let now = self.shared.now_ns();
             let dispatched = self.shared.dispatched.load(Ordering::Relaxed);
+            self.shared.stop.count(dispatched, self.completed);
             if disconnected {
                 break;
             }
@@ -233,8 +236,21 @@ impl Aggregator {
         }
     }
 
+    /// Closes the windows that are complete, for at most [`CLOSE_BUDGET`]
+    /// of work per call: windows shorter than the work of sealing one would
+    /// otherwise keep this loop from ever looking at the channel again.
     fn close_ready(&mut self, now: u64) {
+        let started = Instant::now();
+        // The clock is read every 16 windows, not for each one.
+        let mut until_look = 16u32;
         while self.k < self.n_windows {
+            until_look -= 1;
+            if until_look == 0 {
+                if started.elapsed() >= CLOSE_BUDGET {
+                    return;
+                }
+                until_look = 16;
+            }
             let end = ((self.k as u64 + 1) * self.window_ns).min(self.shared.slice_ns);
             // The last window takes everything that completes late: it
             // closes only when every worker has finished (see `finish`).
@@ -254,14 +270,19 @@ impl Aggregator {
     fn close_current(&mut self, last: bool) {
         let k = self.k;
         let mut offered = 0;
-        // Offers counted for a window that has already closed (a worker
-        // more than MAX_WAIT behind) land in this one rather than nowhere.
-        let upto = if last {
-            self.shared.offered.len()
+        // From now on an offer for window k or earlier (a worker more than
+        // MAX_WAIT behind) is counted in window k + 1 (see count_offered).
+        // A worker that read the old value just before may still add to
+        // window k: the next close sweeps k again, the last one everything.
+        // Sweeping two windows, not all before k, keeps a close O(1).
+        self.shared.filling.store(k + 1, Ordering::SeqCst);
+        let len = self.shared.offered.len();
+        let sweep = if last {
+            0..len
         } else {
-            (k + 1).min(self.shared.offered.len())
+            k.saturating_sub(1).min(len)..(k + 1).min(len)
         };
-        for c in &self.shared.offered[..upto] {
+        for c in &self.shared.offered[sweep] {
             offered += c.swap(0, Ordering::AcqRel);
         }
         self.recorder.record_offered(offered);

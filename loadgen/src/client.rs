@@ -9,8 +9,23 @@
 //!        │
 //!        ▼
 //!  status + whole body ──► ok (2xx, 3xx) | Http503 | Http502 | Http504 | HttpOther
-//!  transport failure   ──► Reset          past --timeout ──► Timeout
+//!  transport failure   ──► Reset
+//!  past --timeout      ──► Connect if the TCP connect had not completed, else Timeout
 //! ```
+//!
+//! Why the connect phase is told apart: a server whose accept queue is full
+//! does not refuse, it stays silent. Measured on Linux loopback (6.x,
+//! `tcp_syncookies = 1`, `tcp_abort_on_overflow = 0`) with `listen(fd, 0)`
+//! and no `accept`: the first connection completes (the queue holds
+//! backlog + 1), every later SYN is dropped (`ListenOverflows` in
+//! /proc/net/netstat grows; SYN cookies are not sent, they answer a full SYN
+//! queue, not a full accept queue; no RST, since abort_on_overflow is off),
+//! and the client sits in SYN_SENT retransmitting (1 s, 3 s, … for
+//! `tcp_syn_retries` = 6, about 2 minutes). Under a per-request timeout that
+//! is a connection the target never accepted: `Connect`. A connection that
+//! did complete but is never served (it waits in the accept queue, or the
+//! server's ACK was dropped on overflow) sends its request and hears
+//! nothing: from here that is a `Timeout`, like a hung server.
 
 use crate::error::LoadgenError;
 use bytes::Bytes;
@@ -24,7 +39,7 @@ use std::future::Future;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
@@ -84,15 +99,18 @@ pub struct Target {
 
 impl Target {
     /// Parses an `http://host[:port][/base]` URL and resolves the host.
+    /// The port, if given, must be 1 to 65535: checked here, before
+    /// anything is sent, since the URL parser reads a port it cannot use as
+    /// none at all (and the requests would go to port 80).
     pub fn parse(url: &str) -> Result<Target, LoadgenError> {
         let bad = |detail: &str| LoadgenError::Target {
             url: url.to_string(),
             detail: detail.to_string(),
         };
-        let uri: Uri = url.parse().map_err(|e| bad(&format!("not a URL ({e})")))?;
-        match uri.scheme_str() {
-            Some("http") => {}
-            Some("https") => {
+        let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+        match scheme {
+            "http" => {}
+            "https" => {
                 return Err(bad(
                     "https is not supported: the load generator speaks plain HTTP/1.1 \
                      (put the target behind a plain-HTTP listener, or load-test the testbed)",
@@ -100,11 +118,20 @@ impl Target {
             }
             _ => return Err(bad("expected http://host[:port][/path]")),
         }
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let port = port_of(authority).map_err(|d| bad(&d))?;
+        let uri: Uri = url.parse().map_err(|e| bad(&format!("not a URL ({e})")))?;
         let auth = uri
             .authority()
             .ok_or_else(|| bad("expected http://host[:port][/path]"))?;
-        let port = auth.port_u16().unwrap_or(80);
-        let addrs: Vec<SocketAddr> = (auth.host().trim_matches(['[', ']']), port)
+        let host = auth.host().trim_matches(['[', ']']);
+        if host.is_empty() {
+            return Err(bad(
+                "the host is missing: expected http://host[:port][/path]",
+            ));
+        }
+        let port = port.unwrap_or(80);
+        let addrs: Vec<SocketAddr> = (host, port)
             .to_socket_addrs()
             .map_err(|e| bad(&format!("cannot resolve {} ({e})", auth.host())))?
             .collect();
@@ -121,8 +148,35 @@ impl Target {
         })
     }
 
+    /// The addresses requests go to, for messages: `127.0.0.1:8080`.
+    pub fn addrs_text(&self) -> String {
+        let v: Vec<String> = self.addrs.iter().map(|a| a.to_string()).collect();
+        v.join(", ")
+    }
+
     pub fn addrs(&self) -> &[SocketAddr] {
         &self.addrs
+    }
+}
+
+/// The port of `host[:port]` (`[v6]:port`, `user@host:port`): `None` if
+/// not given, else a number from 1 to 65535.
+fn port_of(authority: &str) -> Result<Option<u16>, String> {
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let after_host = match hostport.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map_or("", |(_, rest)| rest),
+        None => hostport.find(':').map_or("", |i| &hostport[i..]),
+    };
+    let Some(text) = after_host.strip_prefix(':') else {
+        return Ok(None);
+    };
+    let allowed = "the port must be a number from 1 to 65535";
+    if text.is_empty() {
+        return Err(format!("{allowed}, and none follows the colon"));
+    }
+    match text.parse::<u32>() {
+        Ok(n @ 1..=65535) if text.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(n as u16)),
+        _ => Err(format!("{allowed}, not {text}")),
     }
 }
 
@@ -137,6 +191,7 @@ pub(crate) struct Client {
     pub open: Arc<AtomicI64>,
     pub opened: AtomicU64,
     pub open_peak: AtomicI64,
+    first_connect_error: OnceLock<String>,
 }
 
 impl Client {
@@ -162,6 +217,7 @@ impl Client {
             open: Arc::new(AtomicI64::new(0)),
             opened: AtomicU64::new(0),
             open_peak: AtomicI64::new(0),
+            first_connect_error: OnceLock::new(),
         })
     }
 
@@ -179,13 +235,15 @@ impl Client {
     async fn handshake(&self) -> Result<(Sender, Driver), ErrorKind> {
         let addrs = &self.target.addrs;
         let addr = addrs[self.next_addr.fetch_add(1, Ordering::Relaxed) % addrs.len()];
-        let tcp = TcpStream::connect(addr)
-            .await
-            .map_err(|_| ErrorKind::Connect)?;
+        let tcp = TcpStream::connect(addr).await.map_err(|e| {
+            self.connect_failed(|| e.to_string());
+            ErrorKind::Connect
+        })?;
         let _ = tcp.set_nodelay(true);
-        let (tx, driver) = http1::handshake(TokioIo::new(tcp))
-            .await
-            .map_err(|_| ErrorKind::Connect)?;
+        let (tx, driver) = http1::handshake(TokioIo::new(tcp)).await.map_err(|e| {
+            self.connect_failed(|| format!("the HTTP/1.1 handshake failed ({e})"));
+            ErrorKind::Connect
+        })?;
         self.opened.fetch_add(1, Ordering::Relaxed);
         let now_open = self.open.fetch_add(1, Ordering::Relaxed) + 1;
         self.open_peak.fetch_max(now_open, Ordering::Relaxed);
@@ -208,20 +266,19 @@ impl Client {
     /// new connection. Never fails: the outcome says how it ended.
     pub async fn exchange(&self, service: u16, idle: Option<Sender>) -> Exchange {
         let started = Instant::now();
-        let mut sent = None;
-        let mut connect = None;
-        let inner = self.exchange_inner(service, idle, &mut sent, &mut connect);
+        let mut st = Steps::default();
+        let inner = self.exchange_inner(service, idle, &mut st);
         let outcome = tokio::time::timeout(self.timeout, inner).await;
         let (result, reusable) = match outcome {
             Ok(Ok((status, tx))) => (classify_status(status), Some(tx)),
             Ok(Err(kind)) => (Err(kind), None),
-            Err(_) => (Err(ErrorKind::Timeout), None),
+            Err(_) => (Err(self.timed_out(&st)), None),
         };
         Exchange {
-            sent: sent.unwrap_or(started),
+            sent: st.sent.unwrap_or(started),
             done: Instant::now(),
             result,
-            connect,
+            connect: st.connect,
             reusable,
         }
     }
@@ -230,24 +287,23 @@ impl Client {
         &self,
         service: u16,
         idle: Option<Sender>,
-        sent: &mut Option<Instant>,
-        connect: &mut Option<Duration>,
+        st: &mut Steps,
     ) -> Result<(StatusCode, Sender), ErrorKind> {
         let mut tx = match idle {
             Some(tx) if !tx.is_closed() => tx,
-            _ => self.timed_connect(connect).await?,
+            _ => self.timed_connect(st).await?,
         };
-        let mut reconnected = connect.is_some();
+        let mut reconnected = st.connect.is_some();
         loop {
             if tx.ready().await.is_err() {
                 if reconnected {
                     return Err(ErrorKind::Reset);
                 }
                 reconnected = true;
-                tx = self.timed_connect(connect).await?;
+                tx = self.timed_connect(st).await?;
                 continue;
             }
-            *sent = Some(Instant::now());
+            st.sent = Some(Instant::now());
             match tx.try_send_request(self.request(service)).await {
                 Ok(resp) => {
                     let status = resp.status();
@@ -263,17 +319,19 @@ impl Client {
                 // connection is no retry of a request.
                 Err(e) if !reconnected && e.message().is_some() => {
                     reconnected = true;
-                    tx = self.timed_connect(connect).await?;
+                    tx = self.timed_connect(st).await?;
                 }
                 Err(e) => return Err(classify_error(e.error())),
             }
         }
     }
 
-    async fn connect_owned(&self, connect: &mut Option<Duration>) -> Result<OwnedConn, ErrorKind> {
+    async fn connect_owned(&self, st: &mut Steps) -> Result<OwnedConn, ErrorKind> {
         let t = Instant::now();
+        st.connecting = true;
         let (tx, driver) = self.handshake().await?;
-        *connect = Some(t.elapsed());
+        st.connecting = false;
+        st.connect = Some(t.elapsed());
         Ok(OwnedConn {
             tx,
             driver: Box::pin(driver),
@@ -287,14 +345,13 @@ impl Client {
     /// when the exchange leaves it unusable).
     pub async fn exchange_owned(&self, service: u16, slot: &mut Option<OwnedConn>) -> Exchange {
         let started = Instant::now();
-        let mut sent = None;
-        let mut connect = None;
-        let inner = self.exchange_owned_inner(service, slot, &mut sent, &mut connect);
+        let mut st = Steps::default();
+        let inner = self.exchange_owned_inner(service, slot, &mut st);
         let outcome = tokio::time::timeout(self.timeout, inner).await;
         let result = match outcome {
             Ok(Ok(status)) => classify_status(status),
             Ok(Err(kind)) => Err(kind),
-            Err(_) => Err(ErrorKind::Timeout),
+            Err(_) => Err(self.timed_out(&st)),
         };
         if matches!(
             result,
@@ -303,10 +360,10 @@ impl Client {
             *slot = None;
         }
         Exchange {
-            sent: sent.unwrap_or(started),
+            sent: st.sent.unwrap_or(started),
             done: Instant::now(),
             result,
-            connect,
+            connect: st.connect,
             reusable: None,
         }
     }
@@ -315,14 +372,13 @@ impl Client {
         &self,
         service: u16,
         slot: &mut Option<OwnedConn>,
-        sent: &mut Option<Instant>,
-        connect: &mut Option<Duration>,
+        st: &mut Steps,
     ) -> Result<StatusCode, ErrorKind> {
         let usable = matches!(slot, Some(c) if !c.ended && !c.tx.is_closed());
         if !usable {
-            *slot = Some(self.connect_owned(connect).await?);
+            *slot = Some(self.connect_owned(st).await?);
         }
-        let mut reconnected = connect.is_some();
+        let mut reconnected = st.connect.is_some();
         loop {
             let c = slot.as_mut().expect("connected above");
             let ready = drive(&mut c.driver, &mut c.ended, c.tx.ready()).await;
@@ -331,17 +387,17 @@ impl Client {
                     return Err(ErrorKind::Reset);
                 }
                 reconnected = true;
-                *slot = Some(self.connect_owned(connect).await?);
+                *slot = Some(self.connect_owned(st).await?);
                 continue;
             }
-            *sent = Some(Instant::now());
+            st.sent = Some(Instant::now());
             let req = self.request(service);
             let resp = match drive(&mut c.driver, &mut c.ended, c.tx.try_send_request(req)).await {
                 Some(Ok(r)) => r,
                 // Not sent: the server had closed the idle connection.
                 Some(Err(e)) if !reconnected && e.message().is_some() => {
                     reconnected = true;
-                    *slot = Some(self.connect_owned(connect).await?);
+                    *slot = Some(self.connect_owned(st).await?);
                     continue;
                 }
                 Some(Err(e)) => return Err(classify_error(e.error())),
@@ -360,12 +416,56 @@ impl Client {
         }
     }
 
-    async fn timed_connect(&self, connect: &mut Option<Duration>) -> Result<Sender, ErrorKind> {
+    async fn timed_connect(&self, st: &mut Steps) -> Result<Sender, ErrorKind> {
         let t = Instant::now();
+        st.connecting = true;
         let tx = self.connect().await?;
-        *connect = Some(t.elapsed());
+        st.connecting = false;
+        st.connect = Some(t.elapsed());
         Ok(tx)
     }
+
+    /// What a timeout means: the target never took the connection, or it
+    /// took it and did not answer in time (see the module's comment).
+    fn timed_out(&self, st: &Steps) -> ErrorKind {
+        if st.connecting {
+            self.connect_failed(|| {
+                format!(
+                    "no answer to the TCP handshake within --timeout {}",
+                    dockmaster_sim::time::format_duration(
+                        u64::try_from(self.timeout.as_nanos()).unwrap_or(u64::MAX)
+                    )
+                )
+            });
+            ErrorKind::Connect
+        } else {
+            ErrorKind::Timeout
+        }
+    }
+
+    /// Keeps the first connect failure in words, for the message when no
+    /// request ever got through.
+    fn connect_failed(&self, why: impl FnOnce() -> String) {
+        if self.first_connect_error.get().is_none() {
+            let _ = self.first_connect_error.set(why());
+        }
+    }
+
+    /// The first connect failure, in words ("" if there was none).
+    pub fn first_connect_error(&self) -> &str {
+        self.first_connect_error.get().map_or("", |s| s.as_str())
+    }
+}
+
+/// How far one exchange got: read after a timeout cut it off.
+#[derive(Default)]
+struct Steps {
+    /// When the request went to the connection.
+    sent: Option<Instant>,
+    /// Time spent opening a connection for it, once opened.
+    connect: Option<Duration>,
+    /// Inside a TCP connect (or the HTTP handshake after it) right now.
+    connecting: bool,
 }
 
 /// How one exchange ended.

@@ -33,6 +33,7 @@ pub mod run;
 pub mod schedule;
 pub mod stop;
 pub mod testbed;
+mod worker;
 
 pub use aggregate::GAUGES;
 
@@ -70,3 +71,4 @@ pub use client::Target;
 pub use error::{LoadgenError, TestbedError};
 pub use report::{LoadtestReport, LOADTEST_FILE};
 pub use run::{run, Mode, Options, Outcome, Progress, ProgressFn};
+pub use stop::{Level, Stop};

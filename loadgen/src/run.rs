@@ -22,20 +22,20 @@
 //! no cross-thread hop.
 
 use crate::aggregate::{Aggregator, Measured, Record, GAUGES};
-use crate::client::{Client, OwnedConn, Sender, Target};
-use crate::clock::{set_thread_nice, FdTimer};
+use crate::client::{Client, Target};
+use crate::clock::set_thread_nice;
 use crate::error::LoadgenError;
 use crate::report::LoadtestReport;
 use crate::schedule::{expected_requests, service_paths, Schedule};
-use dockmaster_reports::{Meta, Recorder, Recording, SloSpec, Source};
-use dockmaster_sim::rng::{open01, stream};
+use crate::stop::Stop;
+use crate::worker::{mix_weights, worker, WorkerJob};
+use dockmaster_reports::{ErrorKind, Meta, Recorder, Recording, SloSpec, Source};
 use dockmaster_sim::scenario::Scenario;
 use dockmaster_sim::time::{Nanos, NANOS_PER_MILLI, NANOS_PER_SEC};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::sync_channel;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How requests are issued.
 #[derive(Clone, Debug, PartialEq)]
@@ -71,9 +71,10 @@ pub struct Options {
     pub threads: usize,
     /// After a stop, how long in-flight requests may still finish.
     pub drain: Duration,
-    /// Set it (from a signal handler, say) to stop sending: in-flight
-    /// requests get `drain` to finish and the recording is still written.
-    pub stop: Arc<AtomicBool>,
+    /// Escalate it (signals do, see [`crate::stop::on_signals`]): the first
+    /// step stops sending and gives in-flight requests `drain` to finish,
+    /// the second stops waiting; the recording is returned either way.
+    pub stop: Stop,
     /// Called from the aggregator thread every `progress_every`.
     pub progress: Option<ProgressFn>,
     pub progress_every: Duration,
@@ -100,7 +101,7 @@ impl Options {
             timeout: Duration::from_secs(30),
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             drain: Duration::from_secs(2),
-            stop: Arc::new(AtomicBool::new(false)),
+            stop: Stop::new(),
             progress: None,
             progress_every: Duration::from_secs(1),
             nice: None,
@@ -135,25 +136,31 @@ pub struct Outcome {
     pub recording: Recording,
     /// What only a load test knows (loadtest.json).
     pub report: LoadtestReport,
+    /// Every request ended in a connect error (and there was at least
+    /// one): why, in words. A failure of the target, not of the run.
+    pub never_connected: Option<String>,
 }
 
 /// State shared by the threads of one run.
 pub(crate) struct Shared {
-    t0: Instant,
+    pub t0: Instant,
     pub client: Client,
     pub slice_ns: u64,
-    window_ns: u64,
+    pub window_ns: u64,
     /// Requests offered per window (by scheduled instant).
     pub offered: Vec<AtomicU64>,
+    /// The window the aggregator is filling: an offer for a window it has
+    /// already sealed (a worker far behind) is counted in this one.
+    pub filling: AtomicUsize,
     pub dispatched: AtomicU64,
     /// Per worker: every request of its share scheduled before this instant
     /// has been dispatched.
-    horizons: Vec<AtomicU64>,
+    pub horizons: Vec<AtomicU64>,
     /// When sending stopped early (u64::MAX: it did not).
     pub stopped_at_ns: AtomicU64,
     pub waited_for_connection: AtomicU64,
     pub aggregator_full: AtomicU64,
-    stop: Arc<AtomicBool>,
+    pub stop: Stop,
 }
 
 impl Shared {
@@ -161,12 +168,14 @@ impl Shared {
         Instant::now().saturating_duration_since(self.t0).as_nanos() as u64
     }
 
-    fn ns(&self, t: Instant) -> u64 {
+    pub fn ns(&self, t: Instant) -> u64 {
         t.saturating_duration_since(self.t0).as_nanos() as u64
     }
 
-    fn count_offered(&self, at_ns: u64) {
-        let w = ((at_ns / self.window_ns) as usize).min(self.offered.len() - 1);
+    pub fn count_offered(&self, at_ns: u64) {
+        let w = ((at_ns / self.window_ns) as usize)
+            .max(self.filling.load(Ordering::Acquire))
+            .min(self.offered.len() - 1);
         self.offered[w].fetch_add(1, Ordering::Relaxed);
         self.dispatched.fetch_add(1, Ordering::Relaxed);
     }
@@ -180,13 +189,18 @@ impl Shared {
             .unwrap_or(u64::MAX)
     }
 
-    fn mark_stopped(&self) {
+    pub fn mark_stopped(&self) {
         let now = self.now_ns();
         let _ =
             self.stopped_at_ns
                 .compare_exchange(u64::MAX, now, Ordering::AcqRel, Ordering::Relaxed);
     }
 }
+
+/// The highest scaled rate a run may ask for, requests/s.
+pub const MAX_RPS: f64 = 1_000_000.0;
+/// The most windows one run records.
+pub const MAX_WINDOWS: u64 = 100_000;
 
 /// Time before the first request, for the workers to start.
 const LEAD: Duration = Duration::from_millis(50);
@@ -224,7 +238,7 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
     check(
         !opts.timeout.is_zero(),
         "--timeout",
-        format!("{:?}", opts.timeout),
+        fmt_s(duration_ns(opts.timeout)),
         "longer than 0",
     )?;
     let (slice_ns, threads, open) = match &opts.mode {
@@ -236,7 +250,7 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
             check(
                 rate_scale.is_finite() && *rate_scale > 0.0,
                 "--rate-scale",
-                rate_scale.to_string(),
+                fmt_num(*rate_scale),
                 "a number above 0",
             )?;
             let to = to.unwrap_or(sc.duration);
@@ -251,6 +265,21 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
                 "--from",
                 fmt_s(*from),
                 &format!("before --to ({})", fmt_s(to)),
+            )?;
+            // Past a sane rate the arrival generator's steps vanish below
+            // the clock's resolution and the schedule never reaches its end.
+            let peak = peak_rps(sc, *from, to) * rate_scale;
+            check(
+                peak <= MAX_RPS,
+                "--rate-scale",
+                fmt_num(*rate_scale),
+                &format!(
+                    "the scaled peak rate would be {} requests/s; at most {} requests/s \
+                     (the scenario's peak in the slice is {} requests/s)",
+                    fmt_num(peak),
+                    group(MAX_RPS as u64),
+                    fmt_num(peak_rps(sc, *from, to)),
+                ),
             )?;
             (to - from, opts.threads.min(opts.max_connections), true)
         }
@@ -267,7 +296,7 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
             check(
                 !duration.is_zero(),
                 "--duration",
-                format!("{duration:?}"),
+                fmt_s(duration_ns(*duration)),
                 "longer than 0",
             )?;
             (
@@ -278,11 +307,28 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
         }
     };
 
+    let window_ns = sc.window.max(1);
+    let n_windows = slice_ns.div_ceil(window_ns).max(1);
+    // Every window costs the aggregator a histogram to seal and the
+    // recording a row; the scenario's own validation is not relied on.
+    check(
+        n_windows <= MAX_WINDOWS,
+        "window",
+        fmt_s(window_ns),
+        &format!(
+            "windows of {} over the {} replayed make {}; a load test records at most {} \
+             (windows of at least {} for this run)",
+            fmt_s(window_ns),
+            fmt_s(slice_ns),
+            group(n_windows),
+            group(MAX_WINDOWS),
+            fmt_s(slice_ns.div_ceil(MAX_WINDOWS)),
+        ),
+    )?;
+    let n_windows = n_windows as usize;
     let target = Target::parse(&opts.target)?;
     let paths = service_paths(sc, &target.base_path);
     let client = Client::new(target, &paths, opts.timeout)?;
-    let window_ns = sc.window.max(1);
-    let n_windows = slice_ns.div_ceil(window_ns).max(1) as usize;
     let start_wall = SystemTime::now() + LEAD;
     let shared = Arc::new(Shared {
         t0: Instant::now() + LEAD,
@@ -290,6 +336,7 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
         slice_ns,
         window_ns,
         offered: (0..n_windows).map(|_| AtomicU64::new(0)).collect(),
+        filling: AtomicUsize::new(0),
         dispatched: AtomicU64::new(0),
         horizons: (0..threads)
             .map(|_| AtomicU64::new(if open { 0 } else { u64::MAX }))
@@ -319,6 +366,7 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
         target: Some(opts.target.clone()),
         scenario_text: sc.source_text.clone(),
     };
+    opts.stop.attach(opts.drain);
     let recorder = Recorder::new(meta, GAUGES.iter().map(|g| g.to_string()).collect());
     let (rec_tx, rec_rx) = sync_channel::<Record>(RECORD_QUEUE);
     let aggregator = Aggregator::new(shared.clone(), recorder, window_ns, slice_ns, open);
@@ -377,249 +425,8 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
         w.join().expect("worker thread panicked");
     }
     let measured = agg.join().expect("aggregator thread panicked");
+    opts.stop.finished();
     Ok(finish(&opts, &shared, measured, threads))
-}
-
-enum WorkerJob {
-    Open {
-        schedule: Schedule,
-        index: usize,
-        stride: usize,
-        connections: usize,
-    },
-    Closed {
-        connections: usize,
-        seed: u64,
-        index: usize,
-    },
-}
-
-fn worker(
-    sh: Arc<Shared>,
-    job: WorkerJob,
-    rec: SyncSender<Record>,
-    drain: Duration,
-    mix: Vec<f64>,
-) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("build a tokio runtime");
-    rt.block_on(async move {
-        match job {
-            WorkerJob::Open {
-                schedule,
-                index,
-                stride,
-                connections,
-            } => open_worker(sh, schedule, index, stride, connections, rec, drain).await,
-            WorkerJob::Closed {
-                connections,
-                seed,
-                index,
-            } => closed_worker(sh, connections, seed, index, rec, drain, mix).await,
-        }
-    });
-    // Dropping the runtime cancels whatever the drain period cut off.
-}
-
-/// Hands a record to the aggregator; blocks only if its queue is full
-/// (it fell 65,536 records behind), counting how often.
-fn send_record(sh: &Shared, rec: &SyncSender<Record>, r: Record) {
-    match rec.try_send(r) {
-        Ok(()) => {}
-        Err(TrySendError::Full(r)) => {
-            sh.aggregator_full.fetch_add(1, Ordering::Relaxed);
-            let _ = rec.send(r);
-        }
-        Err(TrySendError::Disconnected(_)) => {}
-    }
-}
-
-fn to_record(sh: &Shared, sched_ns: u64, ex: &crate::client::Exchange) -> Record {
-    Record {
-        sched_ns,
-        sent_ns: sh.ns(ex.sent).max(sched_ns),
-        done_ns: sh.ns(ex.done),
-        result: ex.result.map(|_| ()),
-        connect_ns: ex.connect.map_or(0, |d| (d.as_nanos() as u64).max(1)),
-    }
-}
-
-/// Waits until `deadline`: tokio's coarse timer for most of a long wait
-/// (checking `stop` every 50 ms), the timerfd for the last 2 ms. `false`
-/// if stopped.
-async fn wait_until(sh: &Shared, timer: Option<&FdTimer>, deadline: Instant) -> bool {
-    const FINE: Duration = Duration::from_millis(2);
-    loop {
-        if sh.stop.load(Ordering::Relaxed) {
-            return false;
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return true;
-        }
-        let left = deadline - now;
-        if left > FINE {
-            // Wakes up to ~1 ms late: still before the deadline.
-            tokio::time::sleep(
-                (left - FINE / 2 - Duration::from_millis(1)).min(Duration::from_millis(50)),
-            )
-            .await;
-            continue;
-        }
-        let precise = match timer {
-            Some(t) => t.sleep_until(deadline).await.is_ok(),
-            None => false,
-        };
-        if !precise {
-            tokio::time::sleep_until(deadline.into()).await;
-        }
-    }
-}
-
-/// A free connection slot; if there is none, waits for one (the request
-/// and the schedule with it: the lag will say by how much), unless a stop
-/// comes first.
-async fn connection_slot(sh: &Shared, slots: &Arc<Semaphore>) -> Option<OwnedSemaphorePermit> {
-    if let Ok(p) = slots.clone().try_acquire_owned() {
-        return Some(p);
-    }
-    sh.waited_for_connection.fetch_add(1, Ordering::Relaxed);
-    let acquire = slots.clone().acquire_owned();
-    tokio::pin!(acquire);
-    loop {
-        tokio::select! {
-            p = &mut acquire => return Some(p.expect("the semaphore is never closed")),
-            _ = tokio::time::sleep(Duration::from_millis(50)) => {
-                if sh.stop.load(Ordering::Relaxed) {
-                    return None;
-                }
-            }
-        }
-    }
-}
-
-/// Sends this worker's share of the schedule (every `stride`-th request
-/// from `index`), each at its instant.
-async fn open_worker(
-    sh: Arc<Shared>,
-    schedule: Schedule,
-    index: usize,
-    stride: usize,
-    connections: usize,
-    rec: SyncSender<Record>,
-    drain: Duration,
-) {
-    // Without a timerfd (not Linux, or refused), tokio's 1 ms timer: the
-    // schedule lag will show the cost.
-    let timer = FdTimer::new().ok();
-    let slots = Arc::new(Semaphore::new(connections));
-    let idle: Arc<Mutex<Vec<Sender>>> = Arc::new(Mutex::new(Vec::with_capacity(connections)));
-    let horizon = &sh.horizons[index];
-    for job in schedule.skip(index).step_by(stride) {
-        horizon.store(job.at_ns, Ordering::Release);
-        if !wait_until(&sh, timer.as_ref(), sh.t0 + Duration::from_nanos(job.at_ns)).await {
-            sh.mark_stopped();
-            break;
-        }
-        sh.count_offered(job.at_ns);
-        let Some(permit) = connection_slot(&sh, &slots).await else {
-            sh.mark_stopped();
-            break;
-        };
-        let conn = idle.lock().expect("pool lock").pop();
-        let (sh, idle, rec) = (sh.clone(), idle.clone(), rec.clone());
-        tokio::spawn(async move {
-            let mut ex = sh.client.exchange(job.service, conn).await;
-            if let Some(tx) = ex.reusable.take() {
-                idle.lock().expect("pool lock").push(tx);
-            }
-            drop(permit);
-            send_record(&sh, &rec, to_record(&sh, job.at_ns, &ex));
-        });
-    }
-    horizon.store(u64::MAX, Ordering::Release);
-    let all = slots.acquire_many(connections as u32);
-    wait_in_flight(&sh, all, drain).await;
-}
-
-/// Waits for `all_done`; once a stop is requested, for at most `drain`.
-async fn wait_in_flight<F: std::future::Future>(sh: &Shared, all_done: F, drain: Duration) {
-    tokio::pin!(all_done);
-    let mut stop_seen: Option<Instant> = None;
-    loop {
-        tokio::select! {
-            _ = &mut all_done => return,
-            _ = tokio::time::sleep(Duration::from_millis(20)) => {
-                if sh.stop.load(Ordering::Relaxed) {
-                    let seen = *stop_seen.get_or_insert_with(Instant::now);
-                    if seen.elapsed() >= drain {
-                        return;
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn mix_weights(sc: &Scenario) -> Vec<f64> {
-    let mut w = vec![0.0; sc.services.len()];
-    for m in &sc.traffic.mix {
-        w[m.service] += m.weight;
-    }
-    w
-}
-
-/// Draws a service by the mix weights.
-fn pick(mix: &[f64], u: f64) -> u16 {
-    let total: f64 = mix.iter().sum();
-    let mut x = u * total;
-    for (i, w) in mix.iter().enumerate() {
-        if x < *w {
-            return i as u16;
-        }
-        x -= w;
-    }
-    mix.iter().rposition(|w| *w > 0.0).unwrap_or(0) as u16
-}
-
-async fn closed_worker(
-    sh: Arc<Shared>,
-    connections: usize,
-    seed: u64,
-    index: usize,
-    rec: SyncSender<Record>,
-    drain: Duration,
-    mix: Vec<f64>,
-) {
-    let wait = sh.t0.saturating_duration_since(Instant::now());
-    tokio::time::sleep(wait).await;
-    let mix = Arc::new(mix);
-    let mut set = tokio::task::JoinSet::new();
-    for c in 0..connections {
-        let (sh, rec, mix) = (sh.clone(), rec.clone(), mix.clone());
-        let mut rng = stream(seed, &format!("loadgen/closed/{index}/{c}"));
-        set.spawn(async move {
-            let mut conn: Option<OwnedConn> = None;
-            loop {
-                if sh.stop.load(Ordering::Relaxed) {
-                    sh.mark_stopped();
-                    break;
-                }
-                let now = sh.now_ns();
-                if now >= sh.slice_ns {
-                    break;
-                }
-                let service = pick(&mix, open01(&mut rng));
-                sh.count_offered(now);
-                let ex = sh.client.exchange_owned(service, &mut conn).await;
-                send_record(&sh, &rec, to_record(&sh, now, &ex));
-            }
-        });
-    }
-    let all = async { while set.join_next().await.is_some() {} };
-    wait_in_flight(&sh, all, drain).await;
 }
 
 fn ms(ns: Nanos) -> f64 {
@@ -628,6 +435,49 @@ fn ms(ns: Nanos) -> f64 {
 
 fn fmt_s(ns: Nanos) -> String {
     dockmaster_sim::time::format_duration(ns)
+}
+
+fn duration_ns(d: Duration) -> Nanos {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// A number as a person writes it: 0.5, 1000, 1e308 (never 309 digits).
+fn fmt_num(x: f64) -> String {
+    if x.is_infinite() {
+        return "beyond 1e308".to_string();
+    }
+    if x.is_finite() && (x == 0.0 || (1e-3..1e7).contains(&x.abs())) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// 1000000 as 1,000,000.
+fn group(n: u64) -> String {
+    let d = n.to_string();
+    let mut s = String::new();
+    for (i, c) in d.chars().enumerate() {
+        let left = d.len() - i;
+        if i > 0 && left / 3 * 3 == left {
+            s.push(',');
+        }
+        s.push(c);
+    }
+    s
+}
+
+/// The scenario's highest rate in `[from, to]` (scenario time, ns): the
+/// profile is piecewise linear, so at an end or at one of its points.
+fn peak_rps(sc: &Scenario, from: Nanos, to: Nanos) -> f64 {
+    let p = dockmaster_sim::traffic::Profile::new(&sc.traffic.profile, 1.0);
+    let s = |ns: Nanos| ns as f64 / NANOS_PER_SEC as f64;
+    sc.traffic
+        .profile
+        .iter()
+        .filter(|pt| (from..=to).contains(&pt.at))
+        .map(|pt| pt.rps)
+        .fold(p.rate(s(from)).max(p.rate(s(to))), f64::max)
 }
 
 fn finish(opts: &Options, sh: &Shared, m: Measured, threads: usize) -> Outcome {
@@ -678,19 +528,21 @@ fn finish(opts: &Options, sh: &Shared, m: Measured, threads: usize) -> Outcome {
         wall_s: recording.engine.map_or(0.0, |e| e.wall_seconds),
     });
     recording.notes.extend(report.notes());
-    Outcome { recording, report }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pick_follows_the_weights() {
-        let mix = [0.75, 0.0, 0.25];
-        assert_eq!(pick(&mix, 0.0), 0);
-        assert_eq!(pick(&mix, 0.74), 0);
-        assert_eq!(pick(&mix, 0.76), 2);
-        assert_eq!(pick(&mix, 1.0), 2);
+    let connect_errors = recording.errors_by_kind.get(&ErrorKind::Connect).copied();
+    let never_connected =
+        (m.completed > 0 && recording.ok == 0 && connect_errors == Some(m.completed)).then(|| {
+            let client = &sh.client;
+            format!(
+                "the target never accepted a connection: all {} requests failed to connect to {} \
+             (first failure: {})",
+                m.completed,
+                client.target.addrs_text(),
+                client.first_connect_error()
+            )
+        });
+    Outcome {
+        recording,
+        report,
+        never_connected,
     }
 }

@@ -4,14 +4,13 @@
 //! bounded to a few seconds.
 
 use bytes::Bytes;
-use dockmaster_loadgen::{run, Mode, Options};
+use dockmaster_loadgen::{run, Level, Mode, Options};
 use dockmaster_reports::ErrorKind;
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 
@@ -164,6 +163,13 @@ fn every_failure_has_its_kind() {
         "{:?}",
         o.recording.errors_by_kind
     );
+    let why = o.never_connected.as_deref().unwrap_or("");
+    assert!(
+        why.starts_with("the target never accepted a connection: all 39 requests")
+            && why.contains(&closed.to_string())
+            && why.contains("refused"),
+        "{why:?}"
+    );
 
     let s = serve(Behaviour::Hang);
     let o = run(opts(scenario(20, 1), s.addr)).unwrap();
@@ -202,6 +208,7 @@ fn every_failure_has_its_kind() {
     let s = serve(Behaviour::Status(200));
     let o = run(opts(scenario(20, 1), s.addr)).unwrap();
     assert_eq!((o.recording.ok, o.recording.errors()), (19, 0));
+    assert!(o.never_connected.is_none());
 }
 
 #[test]
@@ -212,7 +219,7 @@ fn a_stop_ends_sending_and_keeps_what_was_measured() {
     let started = Instant::now();
     let stopper = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(1_500));
-        stop.store(true, Ordering::Relaxed);
+        stop.escalate();
     });
     let out = run(o).unwrap();
     stopper.join().unwrap();
@@ -323,4 +330,199 @@ fn bad_options_are_refused_with_the_option_named() {
     o.target = "https://127.0.0.1:9".into();
     let e = run(o).err().unwrap().to_string();
     assert!(e.contains("https is not supported"), "{e}");
+}
+
+/// Runs `f` on a thread and waits at most `secs` for it: a regression that
+/// makes a run endless fails the test instead of hanging it (the thread is
+/// left behind; the test binary's exit ends it).
+fn within<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(secs))
+        .unwrap_or_else(|_| panic!("{what} did not return within {secs} s"))
+}
+
+/// A listener with `listen(fd, 0)` that never calls accept, its one place
+/// in the accept queue taken: the kernel drops every later SYN (see
+/// client.rs), so a connect never completes.
+fn full_backlog() -> (std::net::TcpListener, std::net::TcpStream) {
+    use std::os::fd::AsRawFd;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // SAFETY: listen on a socket this function owns; changes its backlog.
+    assert_eq!(unsafe { libc::listen(l.as_raw_fd(), 0) }, 0);
+    let first =
+        std::net::TcpStream::connect_timeout(&l.local_addr().unwrap(), Duration::from_secs(1))
+            .expect("the first connection fits in the accept queue");
+    // The queue is full now: a second connect must hang, not complete.
+    let second =
+        std::net::TcpStream::connect_timeout(&l.local_addr().unwrap(), Duration::from_millis(200));
+    assert!(
+        second.is_err(),
+        "a second connection completed: the backlog is not full"
+    );
+    (l, first)
+}
+
+#[test]
+fn a_server_that_never_accepts_is_a_connect_error() {
+    let (l, _first) = full_backlog();
+    let o = run(opts(scenario(20, 1), l.local_addr().unwrap())).unwrap();
+    let kinds = &o.recording.errors_by_kind;
+    assert_eq!(errors(&o, ErrorKind::Connect), 19, "{kinds:?}");
+    assert_eq!(errors(&o, ErrorKind::Timeout), 0, "{kinds:?}");
+    let why = o.never_connected.as_deref().unwrap_or("");
+    assert!(
+        why.contains("no answer to the TCP handshake within --timeout 300ms"),
+        "{why:?}"
+    );
+}
+
+#[test]
+fn a_port_outside_1_to_65535_is_refused_before_anything_is_sent() {
+    for url in [
+        "http://127.0.0.1:99999",
+        "http://127.0.0.1:0/x",
+        "http://127.0.0.1:/",
+    ] {
+        let e = dockmaster_loadgen::Target::parse(url)
+            .err()
+            .unwrap_or_else(|| panic!("{url} was accepted"))
+            .to_string();
+        assert!(
+            e.contains(url) && e.contains("port must be a number from 1 to 65535"),
+            "{e}"
+        );
+    }
+    let e = dockmaster_loadgen::Target::parse("http://:8080/")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("host is missing"), "{e}");
+    let t = dockmaster_loadgen::Target::parse("http://127.0.0.1:65535/a").unwrap();
+    assert_eq!(t.addrs()[0].port(), 65535);
+    assert_eq!(
+        dockmaster_loadgen::Target::parse("http://[::1]:8081")
+            .unwrap()
+            .addrs()[0]
+            .port(),
+        8081
+    );
+}
+
+#[test]
+fn a_rate_scale_past_a_sane_peak_is_refused() {
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    // 10 requests/s: 1e5 scales it to the limit, 1e308 far past it.
+    for (scale, ok) in [(1e308, false), (2e5, false), (1e5, true)] {
+        let mut o = opts(scenario(10, 1), addr);
+        o.mode = Mode::Open {
+            rate_scale: scale,
+            from: 0,
+            to: Some(1_000_000),
+        };
+        let what = format!("a run at --rate-scale {scale:e}");
+        let r = within(20, &what, move || run(o).map(|o| o.recording.offered));
+        match r {
+            Ok(offered) => {
+                assert!(ok, "--rate-scale {scale} was accepted");
+                // 1 ms of 1,000,000/s: 1,000 requests, never past --to.
+                assert!(offered <= 1_000, "offered {offered}");
+            }
+            Err(e) => {
+                let e = e.to_string();
+                assert!(!ok, "--rate-scale {scale}: {e}");
+                assert!(
+                    e.contains("--rate-scale") && e.contains("at most 1,000,000 requests/s"),
+                    "{e}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_window_too_short_to_record_is_refused_at_once() {
+    // Set after parsing: the scenario's validation may or may not refuse a
+    // 1 µs window; the generator must not rely on it.
+    let mut sc = scenario(20, 2);
+    sc.window = 1_000;
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let o = opts(sc, addr);
+    let e = within(5, "a run with 1 µs windows", move || {
+        run(o).err().map(|e| e.to_string())
+    });
+    let e = e.expect("a 1 µs window over 2 s was accepted");
+    assert!(
+        e.contains("window 1us") && e.contains("make 2,000,000"),
+        "{e}"
+    );
+    assert!(e.contains("at most 100,000"), "{e}");
+}
+
+#[test]
+fn a_second_stop_writes_without_waiting_for_the_drain() {
+    // Answers take 5 s: at the stop everything sent is still in flight.
+    let s = serve(Behaviour::Sleep(Duration::from_secs(5)));
+    let mut o = opts(scenario(40, 30), s.addr);
+    o.timeout = Duration::from_secs(20);
+    o.drain = Duration::from_secs(3);
+    let stop = o.stop.clone();
+    let started = Instant::now();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1_000));
+        assert_eq!(stop.escalate(), Level::Drain);
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(stop.escalate(), Level::WriteNow);
+    });
+    let out = within(10, "a run stopped twice", move || run(o).unwrap());
+    stopper.join().unwrap();
+    // The drain alone would last until 4 s.
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(2_300), "took {took:?}");
+    let (rec, r) = (&out.recording, &out.report);
+    assert!(r.stopped_early);
+    assert!(
+        r.requests.unfinished >= 30,
+        "unfinished {}",
+        r.requests.unfinished
+    );
+    assert_eq!(rec.offered, rec.ok + rec.errors() + r.requests.unfinished);
+    assert_eq!(rec.ok, 0);
+}
+
+#[test]
+fn a_stop_is_seen_promptly_with_the_most_windows_a_run_may_have() {
+    // 10 s in windows of 100 µs: 100,000 windows, the most allowed.
+    let s = serve(Behaviour::Status(200));
+    let mut sc = scenario(50, 10);
+    sc.window = 100_000;
+    let o = opts(sc, s.addr);
+    let stop = o.stop.clone();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(700));
+        stop.escalate();
+        Instant::now()
+    });
+    let out = within(10, "a run of 100,000 windows", move || run(o).unwrap());
+    let stopped = stopper.join().unwrap();
+    let after = stopped.elapsed();
+    assert!(
+        after < Duration::from_secs(3),
+        "returned {after:?} after the stop"
+    );
+    let rec = &out.recording;
+    // Windows up to the stop only, every request in them.
+    assert!(
+        (5_000..8_000).contains(&rec.windows.len()),
+        "{} windows",
+        rec.windows.len()
+    );
+    assert!(
+        rec.ok >= 25 && rec.ok == rec.offered,
+        "ok {} of {}",
+        rec.ok,
+        rec.offered
+    );
 }

@@ -2,7 +2,7 @@
 //! writes the same recording `simulate` writes, plus `loadtest.json`.
 
 use anyhow::{Context, Result};
-use dockmaster_loadgen::{Mode, Options, Progress, LOADTEST_FILE};
+use dockmaster_loadgen::{Level, LoadgenError, Mode, Options, Progress, LOADTEST_FILE};
 use dockmaster_reports::{Staging, Writes};
 use dockmaster_sim::scenario;
 use dockmaster_sim::time::{parse_duration, Nanos};
@@ -71,7 +71,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
-            return Ok(ExitCode::from(2));
+            return Ok(ExitCode::from(super::BAD_INPUT));
         }
     };
     let mode = match a.closed {
@@ -88,7 +88,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
     // Before any traffic: a folder that may not be replaced fails now.
     let staging = Staging::begin(&a.out, Writes::Recording)
         .with_context(|| format!("preparing the output folder {}", a.out.display()))?;
-    let stop = dockmaster_loadgen::stop::on_signals().context("installing the Ctrl-C handler")?;
+    let stop = match dockmaster_loadgen::stop::on_signals() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot install the Ctrl-C handler: {e}");
+            return Ok(ExitCode::from(super::ENVIRONMENT));
+        }
+    };
     dockmaster_loadgen::raise_fd_limit();
     let mut opts = Options::new(scenario, a.target.clone());
     opts.seed = a.seed.unwrap_or(opts.seed);
@@ -121,9 +127,23 @@ pub fn run(a: Args) -> Result<ExitCode> {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
-            return Ok(ExitCode::from(2));
+            // Bad input is 2; a machine that cannot start threads, 3.
+            let code = if matches!(e, LoadgenError::Start(_)) {
+                super::ENVIRONMENT
+            } else {
+                super::BAD_INPUT
+            };
+            return Ok(ExitCode::from(code));
         }
     };
+    // A third signal came as the run returned: write nothing. (One that
+    // comes while the files are written exits from the signal watcher: the
+    // staging folder is then left half-written beside OUT, which stays as
+    // it was, and the next write there removes it.)
+    if stop.level() == Level::Abandon {
+        drop(staging);
+        stop.abandon();
+    }
     if !a.quiet && std::io::stderr().is_terminal() {
         eprintln!();
     }
@@ -184,13 +204,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
             a.out.display()
         );
     }
+    if let Some(why) = &outcome.never_connected {
+        eprintln!("error: {why}");
+        return Ok(ExitCode::from(super::ENVIRONMENT));
+    }
     if outcome.report.stopped_early {
         eprintln!("stopped early by a signal; the recording holds what was sent until then");
-        return Ok(ExitCode::from(130));
+        return Ok(ExitCode::from(super::interrupt::INTERRUPTED));
     }
     let verdict = outcome.recording.slo_verdict();
     Ok(if a.check_slo && !verdict.met {
-        ExitCode::from(1)
+        ExitCode::from(super::FAILED)
     } else {
         ExitCode::SUCCESS
     })

@@ -8,7 +8,6 @@ use dockmaster_sim::scenario::{self, Algorithm};
 use dockmaster_sim::time::{format_duration, Nanos};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// The command's options (parsed by clap in main.rs).
@@ -150,7 +149,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let deadline = a.run_for.map(|d| Instant::now() + Duration::from_nanos(d));
     let mut died = false;
     loop {
-        if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
+        if stop.requested() || deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
         if !bed.is_alive() {

@@ -8,6 +8,7 @@ mod determinism;
 mod e2e;
 mod e2e_cpu;
 mod fleet;
+mod interrupts;
 mod queueing;
 mod readme;
 mod report;
