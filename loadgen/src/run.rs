@@ -29,7 +29,7 @@ use crate::report::LoadtestReport;
 use crate::schedule::{expected_requests, service_paths, Schedule};
 use crate::stop::Stop;
 use crate::worker::{mix_weights, worker, WorkerJob};
-use dockmaster_reports::{ErrorKind, Meta, Recorder, Recording, SloSpec, Source};
+use dockmaster_reports::{ErrorKind, Meta, Recorder, Recording, Replay, SloSpec, Source};
 use dockmaster_sim::scenario::Scenario;
 use dockmaster_sim::time::{Nanos, NANOS_PER_MILLI, NANOS_PER_SEC};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -365,6 +365,14 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
             .map_or(0.0, |d| d.as_secs_f64()),
         target: Some(opts.target.clone()),
         scenario_text: sc.source_text.clone(),
+        replay: match &opts.mode {
+            Mode::Open { rate_scale, .. } => Replay::Open {
+                rate_scale: *rate_scale,
+            },
+            Mode::Closed { connections, .. } => Replay::Closed {
+                connections: *connections as u64,
+            },
+        },
     };
     opts.stop.attach(opts.drain);
     let recorder = Recorder::new(meta, GAUGES.iter().map(|g| g.to_string()).collect());

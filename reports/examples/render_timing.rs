@@ -11,7 +11,9 @@
 //! Prints each run and the median of 7 runs (after one warm-up).
 
 use dockmaster_reports::html::render_dir;
-use dockmaster_reports::{ErrorKind, FleetEvent, Meta, Recorder, RunTotals, SloSpec, Source};
+use dockmaster_reports::{
+    ErrorKind, FleetEvent, Meta, Recorder, Replay, RunTotals, SloSpec, Source,
+};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -54,6 +56,7 @@ fn synthetic(dir: &std::path::Path) {
         target: None,
         scenario_text: "# Two hours of a sale, for timing the report.\nname = \"render-timing\"\n"
             .into(),
+        replay: Replay::default(),
     };
     let mut r = Recorder::new(meta, gauges.iter().map(|g| g.to_string()).collect());
     let mut x: u64 = 0x2545_F491_4F6C_DD1D;

@@ -98,6 +98,33 @@ pub struct Meta {
     pub target: Option<String>,
     /// The scenario TOML as it was read.
     pub scenario_text: String,
+    /// Which arrivals were sent: the scenario's (scaled, for a load test's
+    /// dry run) or a closed loop. Comparing is like with like only for the
+    /// scenario's own arrivals at scale 1.
+    pub replay: Replay,
+}
+
+/// The traffic a run sent.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "lowercase")]
+pub enum Replay {
+    /// The scenario's arrival instants, the rate multiplied by `rate_scale`.
+    Open { rate_scale: f64 },
+    /// `connections` connections sending back to back (`loadtest --closed`).
+    Closed { connections: u64 },
+}
+
+impl Default for Replay {
+    fn default() -> Replay {
+        Replay::Open { rate_scale: 1.0 }
+    }
+}
+
+impl Replay {
+    /// The scenario's arrivals as they are (what a simulation sends).
+    pub fn is_as_scenario(&self) -> bool {
+        *self == Replay::default()
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -25,7 +25,8 @@ use crate::task::{Task, TaskState};
 use crate::time::{Nanos, SimTime, NANOS_PER_MILLI, NANOS_PER_SEC};
 use crate::traffic::ArrivalStream;
 use dockmaster_reports::{
-    EngineStats, ErrorKind, FleetEvent, Meta, Recorder, Recording, RunTotals, SloSpec, Source,
+    EngineStats, ErrorKind, FleetEvent, Meta, Recorder, Recording, Replay, RunTotals, SloSpec,
+    Source,
 };
 use rand::Rng as _;
 
@@ -235,6 +236,7 @@ impl<'a> Simulation<'a> {
             start_unix_s: 0.0,
             target: None,
             scenario_text: scenario.source_text.clone(),
+            replay: Replay::default(),
         };
         let mut gauges: Vec<String> = GAUGES.iter().map(|g| g.to_string()).collect();
         let cost = gauges.pop().expect("cost_usd is last");

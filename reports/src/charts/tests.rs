@@ -1,5 +1,5 @@
 use super::*;
-use crate::recording::{ErrorKind, Meta, Recorder, RunTotals, SloSpec, Source};
+use crate::recording::{ErrorKind, Meta, Recorder, Replay, RunTotals, SloSpec, Source};
 use crate::FleetEvent;
 
 /// A synthetic run for chart, page and comparison tests.
@@ -79,6 +79,7 @@ impl Synth {
                  [traffic]\nprofile = [ {{ at = \"0s\", rps = {} }} ]\n",
                 self.scenario, self.rps
             ),
+            replay: Replay::default(),
         };
         let names: Vec<String> = self.gauges.iter().map(|g| g.to_string()).collect();
         let mut r = Recorder::new(meta, names);

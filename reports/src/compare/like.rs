@@ -10,7 +10,7 @@
 //! `seed` key is left out there (a `--seed` on the command line overrides
 //! it) and compared as the seed each run used.
 
-use crate::Recording;
+use crate::{Recording, Replay};
 use toml::{Table, Value};
 
 /// At most this many differing keys are named.
@@ -55,6 +55,24 @@ pub fn differences(sim: &Recording, measured: &Recording) -> Vec<String> {
             a.seed, b.seed
         ));
     }
+    if a.replay != b.replay {
+        let said = |r: &Replay| match r {
+            Replay::Open { rate_scale } if *rate_scale == 1.0 => {
+                "the scenario's arrivals".to_string()
+            }
+            Replay::Open { rate_scale } => {
+                format!("the scenario's arrivals at {rate_scale}× the rate (--rate-scale)")
+            }
+            Replay::Closed { connections } => {
+                format!("a closed loop of {connections} connections (--closed), not the scenario's arrivals")
+            }
+        };
+        out.push(format!(
+            "the traffic differs: sim sent {}, measured sent {}",
+            said(&a.replay),
+            said(&b.replay)
+        ));
+    }
     if (a.window_s - b.window_s).abs() > 1e-9 {
         out.push(format!(
             "the window lengths differ (sim {} s, measured {} s): a percentile over one length \
@@ -67,6 +85,9 @@ pub fn differences(sim: &Recording, measured: &Recording) -> Vec<String> {
 
 fn parse(text: &str) -> Option<Table> {
     let mut t: Table = text.parse().ok()?;
+    if t.is_empty() {
+        return None; // no scenario text at all: nothing to compare by
+    }
     t.remove("seed");
     Some(t)
 }
@@ -109,5 +130,59 @@ fn shown(v: Option<&Value>) -> String {
                 s
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::charts::tests::Synth;
+
+    #[test]
+    fn like_with_like_has_no_differences_whatever_the_comments() {
+        let a = Synth::default().record();
+        let mut b = Synth::default().record();
+        b.meta.scenario_text = format!("# a comment\n\n{}", b.meta.scenario_text);
+        assert_eq!(differences(&a, &b), Vec::<String>::new());
+    }
+
+    #[test]
+    fn each_difference_is_named() {
+        let a = Synth::default().record();
+        let b = Synth {
+            seed: 99,
+            window_s: 60.0,
+            rps: 7.0,
+            ..Synth::default()
+        }
+        .record();
+        let d = differences(&a, &b);
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert!(d[0].contains("traffic.profile[0].rps"), "{d:?}");
+        assert!(d[1].contains("seeds differ"), "{d:?}");
+        assert!(d[2].contains("window lengths differ"), "{d:?}");
+
+        let mut scaled = Synth::default().record();
+        scaled.meta.replay = Replay::Open { rate_scale: 0.5 };
+        let d = differences(&a, &scaled);
+        assert_eq!(d.len(), 1);
+        assert!(d[0].contains("0.5× the rate (--rate-scale)"), "{d:?}");
+        scaled.meta.replay = Replay::Closed { connections: 64 };
+        assert!(differences(&a, &scaled)[0].contains("closed loop of 64"));
+    }
+
+    #[test]
+    fn without_scenario_texts_the_names_decide() {
+        let mut a = Synth::default().record();
+        let mut b = Synth {
+            scenario: "other",
+            ..Synth::default()
+        }
+        .record();
+        a.meta.scenario_text.clear();
+        b.meta.scenario_text.clear();
+        let d = differences(&a, &b);
+        assert_eq!(d.len(), 1);
+        assert!(d[0].contains("sim ran `"), "{d:?}");
     }
 }

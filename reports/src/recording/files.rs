@@ -144,6 +144,10 @@ struct SummaryFile {
     scenario_text: String,
     target: Option<String>,
     start_unix_s: f64,
+    /// Only when not the scenario's own arrivals at scale 1 (a load test's
+    /// `--rate-scale` or `--closed`).
+    #[serde(default, skip_serializing_if = "Replay::is_as_scenario")]
+    replay: Replay,
     /// Last, so that determinism tests can cut it off (wall clock).
     engine: Option<EngineFile>,
 }
@@ -302,6 +306,7 @@ fn summary_file(r: &Recording) -> SummaryFile {
         scenario_text: m.scenario_text.clone(),
         target: m.target.clone(),
         start_unix_s: m.start_unix_s,
+        replay: m.replay,
         engine: r.engine.map(|e| EngineFile {
             events: e.events,
             wall_seconds: Fixed(e.wall_seconds),
@@ -644,6 +649,7 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
         start_unix_s: s.start_unix_s,
         target: s.target,
         scenario_text: s.scenario_text,
+        replay: s.replay,
     };
     let replications = s.replications.as_ref().map(|r| Replications {
         n: r.n,

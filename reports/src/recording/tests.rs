@@ -34,6 +34,7 @@ fn meta(seed: u64, slo: SloSpec) -> Meta {
         start_unix_s: 0.0,
         target: None,
         scenario_text: "name = \"mmc\"\n[traffic]\nrate = \"100/s\"\n".to_string(),
+        replay: Replay::default(),
     }
 }
 
