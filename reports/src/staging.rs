@@ -87,14 +87,6 @@ impl Staging {
     /// Checks that `target` may be replaced and creates the staging folder
     /// beside it. Call it before the long work, so a bad `-o` fails first.
     pub fn begin(target: &Path, writes: Writes) -> Result<Staging, ReportError> {
-        let io = |action: &'static str, path: &Path| {
-            let path = path.to_path_buf();
-            move |source| ReportError::Io {
-                action,
-                path,
-                source,
-            }
-        };
         let target = absolute(target).map_err(io("find the folder", target))?;
         let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
             return Err(ReportError::NotReplaceable {
@@ -183,6 +175,16 @@ impl Drop for Staging {
     fn drop(&mut self) {
         // After a commit `tmp` holds the old folder (or nothing).
         let _ = std::fs::remove_dir_all(&self.tmp);
+    }
+}
+
+/// An I/O error as a [`ReportError`] naming what was being done to `path`.
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ReportError {
+    let path = path.to_path_buf();
+    move |source| ReportError::Io {
+        action,
+        path,
+        source,
     }
 }
 
@@ -279,27 +281,11 @@ fn remove_abandoned(parent: &Path, name: &std::ffi::OsStr) {
 /// `from/rel` that `writes` does not own and the new folder lacks.
 fn carry_over(from: &Path, to: &Path, rel: &Path, writes: Writes) -> Result<(), ReportError> {
     let src_dir = from.join(rel);
-    let entries = std::fs::read_dir(&src_dir).map_err(|source| ReportError::Io {
-        action: "list",
-        path: src_dir.clone(),
-        source,
-    })?;
+    let entries = std::fs::read_dir(&src_dir).map_err(io("list", &src_dir))?;
     for e in entries {
-        let e = e.map_err(|source| ReportError::Io {
-            action: "list",
-            path: src_dir.clone(),
-            source,
-        })?;
+        let e = e.map_err(io("list", &src_dir))?;
         let rel = rel.join(e.file_name());
         let (src, dst) = (from.join(&rel), to.join(&rel));
-        let io = |action: &'static str, path: &Path| {
-            let path = path.to_path_buf();
-            move |source| ReportError::Io {
-                action,
-                path,
-                source,
-            }
-        };
         let kind = e.file_type().map_err(io("look at", &src))?;
         if kind.is_dir() {
             if !dst.is_dir() {

@@ -3,24 +3,11 @@
 //! the readers refuse folders that hold two runs. Each test reproduces a
 //! defect of issue 10 (it failed before staging folders and run ids).
 
-use crate::util::{dockmaster, scenario, stderr, stdout, write_scenario};
+use crate::util::{dockmaster, scenario, simulate_quietly, stderr, stdout, write_scenario};
 use dockmaster_reports::Recording;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn simulate(file: &Path, out: &Path, extra: &[&str]) {
-    let mut args = vec![
-        "simulate",
-        file.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "-q",
-    ];
-    args.extend_from_slice(extra);
-    let o = dockmaster(&args);
-    assert!(o.status.success(), "{}", stderr(&o));
-}
 
 /// Every file of a folder, relative path → bytes.
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
@@ -83,7 +70,7 @@ fn a_long_simulation_says_so_and_ctrl_c_leaves_the_old_recording() {
     use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    simulate(&scenario("steady.toml"), &out, &[]);
+    simulate_quietly(&scenario("steady.toml"), &out, &[]);
     let before = snapshot(&out);
     // 400 replications of a 2-hour flash sale: about 3 s each on one
     // core, so well over ten minutes on this machine.
@@ -172,7 +159,7 @@ fn concurrent_simulations_into_one_folder_leave_one_whole_recording() {
                 let out = &out;
                 s.spawn(move || {
                     for _ in 0..6 {
-                        simulate(file, out, &[]);
+                        simulate_quietly(file, out, &[]);
                     }
                 })
             })
@@ -220,8 +207,8 @@ fn concurrent_simulations_into_one_folder_leave_one_whole_recording() {
 fn a_file_of_another_run_is_refused_by_report_and_compare() {
     let dir = tempfile::tempdir().unwrap();
     let (x, y) = (dir.path().join("x"), dir.path().join("y"));
-    simulate(&scenario("steady.toml"), &x, &[]);
-    simulate(&scenario("flash-sale.toml"), &y, &[]);
+    simulate_quietly(&scenario("steady.toml"), &x, &[]);
+    simulate_quietly(&scenario("flash-sale.toml"), &y, &[]);
     std::fs::copy(y.join("events.csv"), x.join("events.csv")).unwrap();
     let before = snapshot(&x);
 
@@ -254,7 +241,7 @@ fn a_file_of_another_run_is_refused_by_report_and_compare() {
 fn recordings_older_than_run_ids_still_read() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("old");
-    simulate(&scenario("steady.toml"), &out, &[]);
+    simulate_quietly(&scenario("steady.toml"), &out, &[]);
     let fresh = snapshot(&out);
     for f in ["timeseries.csv", "latency.hlog", "events.csv"] {
         let text = std::fs::read_to_string(out.join(f)).unwrap();
@@ -353,7 +340,7 @@ fn a_write_that_fails_exits_3_and_keeps_the_old_recording() {
     }
     let _unmount = Unmount(&disk);
     let out = disk.join("out");
-    simulate(&scenario("mmc.toml"), &out, &[]);
+    simulate_quietly(&scenario("mmc.toml"), &out, &[]);
     let before = snapshot(&out);
     // flash-sale's report and log need well over the ~0.5 MiB left.
     let o = dockmaster(&[
@@ -377,11 +364,11 @@ fn compare_refuses_recordings_that_are_not_like_with_like() {
     let dir = tempfile::tempdir().unwrap();
     let path = |n: &str| dir.path().join(n);
     let base = std::fs::read_to_string(scenario("steady.toml")).unwrap();
-    simulate(&scenario("steady.toml"), &path("a"), &[]);
+    simulate_quietly(&scenario("steady.toml"), &path("a"), &[]);
 
     // A comment and key order do not make a different scenario.
     let commented = write_scenario(dir.path(), "commented.toml", &format!("# mine\n{base}"));
-    simulate(&commented, &path("a2"), &[]);
+    simulate_quietly(&commented, &path("a2"), &[]);
     let cmp = path("cmp").display().to_string();
     let c = |x: &str, y: &str, extra: &[&str]| {
         let mut args = vec!["compare", x, y, "-o", &cmp, "--check"];
@@ -395,7 +382,7 @@ fn compare_refuses_recordings_that_are_not_like_with_like() {
     std::fs::remove_dir_all(path("cmp")).unwrap();
 
     // Another seed.
-    simulate(&scenario("steady.toml"), &path("b"), &["--seed", "8"]);
+    simulate_quietly(&scenario("steady.toml"), &path("b"), &["--seed", "8"]);
     let o = c(&s("a"), &s("b"), &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
@@ -413,7 +400,7 @@ fn compare_refuses_recordings_that_are_not_like_with_like() {
         .replace("window = \"10s\"", "window = \"60s\"");
     assert_ne!(other, base, "steady.toml changed: edit this test");
     let other = write_scenario(dir.path(), "other.toml", &other);
-    simulate(&other, &path("o"), &[]);
+    simulate_quietly(&other, &path("o"), &[]);
     let o = c(&s("a"), &s("o"), &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
@@ -450,7 +437,7 @@ fn compare_refuses_recordings_that_are_not_like_with_like() {
 fn a_truncated_latency_log_is_named_by_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    simulate(&scenario("steady.toml"), &out, &[]);
+    simulate_quietly(&scenario("steady.toml"), &out, &[]);
     let hlog = std::fs::read(out.join("latency.hlog")).unwrap();
     let cut = hlog.len() * 2 / 3;
     std::fs::write(out.join("latency.hlog"), &hlog[..cut]).unwrap();

@@ -11,7 +11,7 @@
 //! fail and say how to install it. `DOCKMASTER_CHROMIUM` names another
 //! binary.
 
-use crate::util::{dockmaster, stderr};
+use crate::util::{dockmaster, simulate_quietly, stderr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -307,19 +307,6 @@ fn bundled_scenarios() -> Vec<PathBuf> {
     v
 }
 
-fn simulate(scenario: &Path, out: &Path, extra: &[&str]) {
-    let mut args = vec![
-        "simulate",
-        scenario.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "-q",
-    ];
-    args.extend_from_slice(extra);
-    let o = dockmaster(&args);
-    assert!(o.status.success(), "{}: {}", scenario.display(), stderr(&o));
-}
-
 #[test]
 fn every_bundled_scenario_renders_a_clean_report_in_chromium() {
     let _ = chromium();
@@ -329,7 +316,7 @@ fn every_bundled_scenario_renders_a_clean_report_in_chromium() {
     for sc in &scenarios {
         let name = sc.file_stem().unwrap().to_str().unwrap();
         let out = tmp.path().join(name);
-        simulate(sc, &out, &[]);
+        simulate_quietly(sc, &out, &[]);
         check_report(name, &out, &[]);
     }
 }
@@ -339,7 +326,7 @@ fn report_rerenders_from_files_with_events_marked() {
     let _ = chromium();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("steady-events");
-    simulate(&crate::util::scenario("steady.toml"), &out, &[]);
+    simulate_quietly(&crate::util::scenario("steady.toml"), &out, &[]);
     // The events of a busy run, as the fleet dynamics write them: a few
     // notable ones among hundreds of task events, under the run's id (a
     // file without it would be refused as another run's).
@@ -389,7 +376,7 @@ fn a_load_test_recorded_elsewhere_renders_without_fleet_charts() {
     let _ = chromium();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("measured");
-    simulate(&crate::util::scenario("steady.toml"), &out, &[]);
+    simulate_quietly(&crate::util::scenario("steady.toml"), &out, &[]);
     let csv = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
     let fixed = 4 + 7 + 6 + 1; // t, counts, errors by kind, latency, in_system
     let cut: String = csv
@@ -428,10 +415,10 @@ fn compare_writes_overlay_charts_and_a_clean_comparison_page() {
         tmp.path().join("measured"),
         tmp.path().join("cmp"),
     );
-    simulate(&sc, &sim, &[]);
+    simulate_quietly(&sc, &sim, &[]);
     // Another seed stands in for a measurement of the same fleet; compare
     // refuses unlike seeds unless told, and the page then says so first.
-    simulate(&sc, &measured, &["--seed", "8"]);
+    simulate_quietly(&sc, &measured, &["--seed", "8"]);
     let o = dockmaster(&[
         "compare",
         sim.to_str().unwrap(),

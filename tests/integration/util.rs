@@ -80,3 +80,17 @@ pub fn run_id_of(dir: &Path) -> String {
         .expect("summary.json has a run_id")
         .to_string()
 }
+
+/// `dockmaster simulate FILE -o OUT -q EXTRA...`, which must succeed.
+pub fn simulate_quietly(file: &Path, out: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "simulate",
+        file.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    let o = dockmaster(&args);
+    assert!(o.status.success(), "{}: {}", file.display(), stderr(&o));
+}
