@@ -3,7 +3,7 @@
 //! ```text
 //!  begin(OUT) ─► OUT/../.OUT.dockmaster-new-PID-N/   (the files are written here)
 //!  commit()   ─► carry over OUT's files this write does not own (hard links)
-//!             ─► swap the two folders in one rename (RENAME_EXCHANGE)
+//!             ─► fsync it all, swap the two folders in one rename (RENAME_EXCHANGE)
 //!             ─► remove the old one
 //!  drop without commit ─► remove the staging folder; OUT untouched
 //! ```
@@ -160,7 +160,13 @@ impl Staging {
             carry_over(&self.target, &self.tmp, Path::new(""), self.writes)?;
         }
         check(&self.tmp)?;
+        // On disk before the swap: after a crash the folder is the old one
+        // or the new one with every byte, not new names over empty files.
+        sync_tree(&self.tmp)?;
         swap_in(&self.tmp, &self.target)?;
+        if let Some(parent) = self.target.parent() {
+            let _ = std::fs::File::open(parent).and_then(|d| d.sync_all());
+        }
         self.committed = true;
         Ok(())
     }
@@ -302,6 +308,24 @@ fn carry_over(from: &Path, to: &Path, rel: &Path, writes: Writes) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// fsync of every file and folder below `dir`, and of `dir`.
+fn sync_tree(dir: &Path) -> Result<(), ReportError> {
+    for e in std::fs::read_dir(dir).map_err(io("list", dir))? {
+        let e = e.map_err(io("list", dir))?;
+        let kind = e.file_type().map_err(io("look at", &e.path()))?;
+        if kind.is_dir() {
+            sync_tree(&e.path())?;
+        } else if kind.is_file() {
+            std::fs::File::open(e.path())
+                .and_then(|f| f.sync_all())
+                .map_err(io("write to disk", &e.path()))?;
+        }
+    }
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io("write to disk", dir))
 }
 
 /// Puts `new` at `target`: one atomic exchange when `target` exists (the
