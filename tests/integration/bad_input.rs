@@ -215,7 +215,7 @@ fn negative_rates_are_refused() {
         &err,
         "traffic.profile[0].rps",
         "-5",
-        &["a request rate >= 0"],
+        &["a request rate from 0 to 10000000"],
     );
 }
 
@@ -321,13 +321,13 @@ fn coefficients_of_variation_must_be_positive() {
         &err,
         "services[0].service_time.cv",
         "-1",
-        &["a coefficient of variation > 0"],
+        &["a coefficient of variation from 0.000001 to 100"],
     );
     has_problem(
         &err,
         "cluster.asg.launch_time.cv",
         "0",
-        &["a coefficient of variation > 0"],
+        &["a coefficient of variation from 0.000001 to 100"],
     );
 }
 
@@ -349,7 +349,7 @@ fn concurrency_must_be_at_least_one() {
         &err,
         "services[0].concurrency",
         "0",
-        &["a whole number >= 1"],
+        &["a whole number from 1 to 100000"],
     );
 }
 
@@ -363,13 +363,13 @@ fn counts_are_whole_non_negative_numbers() {
         &err,
         "services[0].desired",
         "-3",
-        &["a whole number of tasks >= 0"],
+        &["a whole number of tasks from 0 to 10000"],
     );
     has_problem(
         &err,
         "services[1].desired",
         "2.5",
-        &["a whole number of tasks >= 0"],
+        &["a whole number of tasks from 0 to 10000"],
     );
 }
 
@@ -515,7 +515,7 @@ fn deployment_percentages_follow_ecs() {
         &err,
         "services[0].deployment.maximum_percent",
         "50",
-        &["a percentage >= 100"],
+        &["a percentage from 100 to 1000"],
     );
     let err = rejected(&[("maximum_percent = 200", "maximum_percent = 100")]);
     has_problem(
@@ -615,4 +615,247 @@ fn a_missing_file_exits_2() {
         "{}",
         stderr(&o)
     );
+}
+
+// ------------------------------------------------------------ issue 10:
+// values that validated but panicked, aborted, ran for ever or overflowed,
+// and messages a user could not act on. Each bound is named in the message.
+
+#[test]
+fn gamma_cv_is_bounded_so_its_parameters_stay_finite() {
+    // Both panicked in the sampler (shape 1/cv² of 0 or of infinity).
+    for (cv, shown) in [("1e200", "1e200"), ("1e-200", "1e-200")] {
+        let err = rejected(&[(
+            "{ dist = \"exponential\", mean = \"10ms\" }",
+            &format!("{{ dist = \"gamma\", mean = \"10ms\", cv = {cv} }}"),
+        )]);
+        has_problem(
+            &err,
+            "services[1].service_time.cv",
+            shown,
+            &["a coefficient of variation from 0.000001 to 100"],
+        );
+    }
+}
+
+#[test]
+fn a_lognormal_launch_time_with_a_huge_cv_is_refused() {
+    // cv² overflowed: every instance launched in 1 ns.
+    let err = rejected(&[("cv = 0.3", "cv = 1e308")]);
+    has_problem(
+        &err,
+        "cluster.asg.launch_time.cv",
+        "1e308",
+        &["from 0.000001 to 100"],
+    );
+}
+
+#[test]
+fn concurrency_is_bounded() {
+    // Allocated 24 GB of slots at once.
+    let err = rejected(&[("concurrency = 8", "concurrency = 1000000000")]);
+    has_problem(
+        &err,
+        "services[0].concurrency",
+        "1000000000",
+        &["a whole number from 1 to 100000"],
+    );
+}
+
+#[test]
+fn task_counts_are_bounded() {
+    let words = ["a whole number of tasks from 0 to 10000"];
+    let err = rejected(&[("desired = 4", "desired = 1000000000")]);
+    has_problem(&err, "services[0].desired", "1000000000", &words);
+
+    let err = rejected(&[("min = 2, max = 20", "min = 2, max = 4294967295")]);
+    has_problem(
+        &err,
+        "services[0].autoscaling.max",
+        "4294967295",
+        &["a whole number of tasks from 1 to 10000"],
+    );
+
+    let err = rejected(&[(
+        "action = \"deploy\"\nservice = \"api\"",
+        "action = \"scale_service\"\nservice = \"api\"\ndesired = 4294967295",
+    )]);
+    has_problem(&err, "events[0].desired", "4294967295", &words);
+}
+
+#[test]
+fn windows_are_at_least_a_millisecond_and_at_most_a_million() {
+    // Ran for ever, memory growing.
+    for w in ["1ns", "1us"] {
+        let err = rejected(&[("window = \"10s\"", &format!("window = \"{w}\""))]);
+        has_problem(&err, "window", &format!("\"{w}\""), &["at least 1ms"]);
+    }
+    let err = rejected(&[
+        ("duration = \"10m\"", "duration = \"2h\""),
+        ("window = \"10s\"", "window = \"1ms\""),
+    ]);
+    has_problem(
+        &err,
+        "window",
+        "\"1ms\"",
+        &["at most 1000000 windows per run", "at least 7.2ms"],
+    );
+}
+
+#[test]
+fn request_rates_are_bounded() {
+    // Ran for ever.
+    let err = rejected(&[("rps = 100 }", "rps = 1e12 }")]);
+    has_problem(
+        &err,
+        "traffic.profile[0].rps",
+        "1000000000000.0",
+        &["a request rate from 0 to 10000000 requests per second"],
+    );
+    // Each rate is allowed, the run is not: rps × duration.
+    let err = rejected(&[
+        ("duration = \"10m\"", "duration = \"30d\""),
+        ("rps = 300 }", "rps = 9000000 }"),
+    ]);
+    has_problem(
+        &err,
+        "traffic.profile",
+        "(about 2.3e13 requests over 30d)",
+        &["at most 10000000000 expected requests per run"],
+    );
+}
+
+#[test]
+fn instance_mtbf_is_bounded_below() {
+    // Ran for ever: a failure every nanosecond.
+    let err = rejected(&[("[slo]", "[faults]\ninstance_mtbf = \"1ns\"\n\n[slo]")]);
+    has_problem(&err, "faults.instance_mtbf", "\"1ns\"", &["at least 10m"]);
+}
+
+#[test]
+fn mix_weights_are_bounded_so_their_sum_is_finite() {
+    // Summed to infinity: every service got 0 % and the SLO was "MET".
+    let err = rejected(&[
+        ("weight = 0.7", "weight = 1e308"),
+        ("weight = 0.3", "weight = 1e308"),
+    ]);
+    has_problem(
+        &err,
+        "traffic.mix[0].weight",
+        "1e308",
+        &["a weight > 0 and at most 1000000"],
+    );
+}
+
+#[test]
+fn instance_prices_are_bounded() {
+    // "cost_usd": null.
+    let err = rejected(&[
+        ("instance_type = \"m5.large\"", "instance_type = \"x.large\""),
+        (
+            "[cluster.asg]",
+            "[[cluster.instance_types]]\nname = \"x.large\"\nvcpu = 2\nmemory = 8192\nprice_per_hour = 1e308\n\n[cluster.asg]",
+        ),
+    ]);
+    has_problem(
+        &err,
+        "cluster.instance_types[0].price_per_hour",
+        "1e308",
+        &["a price in USD per hour from 0 to 1000000"],
+    );
+}
+
+#[test]
+fn a_custom_instance_too_small_for_any_task_says_why() {
+    // Said "a whole number of MiB from 6 to 0" for every service.
+    let err = rejected(&[
+        ("instance_type = \"m5.large\"", "instance_type = \"x.small\""),
+        (
+            "[cluster.asg]",
+            "[[cluster.instance_types]]\nname = \"x.small\"\nvcpu = 2\nmemory = 1\nprice_per_hour = 0.1\n\n[cluster.asg]",
+        ),
+    ]);
+    has_problem(
+        &err,
+        "cluster.instance_types[0].memory",
+        "1",
+        &["registers 96%", "0 MiB", "6 MiB", "at least 7"],
+    );
+    assert!(!err.contains("from 6 to 0"), "{err}");
+}
+
+#[test]
+fn an_integer_too_large_for_toml_names_the_largest_allowed_value() {
+    // Said `= (missing): u64 value was too large`.
+    let err = rejected(&[("queue_limit = 50", "queue_limit = 18446744073709551615")]);
+    has_problem(
+        &err,
+        "services[0].queue_limit",
+        "18446744073709551615",
+        &["a whole number from 0 to 10000000"],
+    );
+    assert!(!err.contains("u64"), "{err}");
+}
+
+#[test]
+fn an_array_where_a_distribution_belongs_shows_the_shape() {
+    // Said `variant identifier`.
+    let err = rejected(&[(
+        "service_time = { dist = \"exponential\", mean = \"10ms\" }",
+        "service_time = [1,2,3]",
+    )]);
+    has_problem(
+        &err,
+        "services[1].service_time",
+        "[1, 2, 3]",
+        &[
+            "constant, exponential, lognormal, gamma, empirical",
+            "{ dist = \"lognormal\", mean = \"40ms\", cv = 1.2 }",
+        ],
+    );
+    assert!(!err.contains("variant"), "{err}");
+}
+
+#[test]
+fn a_duration_with_an_exponent_says_to_write_the_number_out() {
+    // Said `unknown unit "e3s"`.
+    let err = rejected(&[("duration = \"10m\"", "duration = \"1e3s\"")]);
+    has_problem(&err, "duration", "\"1e3s\"", &["\"1000s\"", "no exponent"]);
+    assert!(!err.contains("unknown unit"), "{err}");
+}
+
+#[test]
+fn a_file_that_is_not_utf8_gives_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.toml");
+    // Line 1 becomes `name = "baése"` and its `s` (column 12: the é is one
+    // character of two bytes) a Latin-1 byte.
+    let text = BASE.replace("name = \"base\"", "name = \"ba\u{e9}se\"");
+    let mut bytes = text.clone().into_bytes();
+    bytes[text.find("se\"").unwrap()] = 0xB5;
+    std::fs::write(&f, bytes).unwrap();
+    let o = dockmaster(&["validate", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    has_problem(&stderr(&o), "line 1, column 12", "byte 0xB5", &["UTF-8"]);
+}
+
+#[test]
+fn a_scenario_too_big_for_memory_is_refused_with_the_estimate() {
+    // Each count is allowed; 10,000 tasks of 100,000 slots are not.
+    let err = rejected(&[
+        ("desired = 4", "desired = 10000"),
+        ("concurrency = 8", "concurrency = 100000"),
+        ("min = 2, max = 20", "min = 2, max = 10000"),
+    ]);
+    let line = err
+        .lines()
+        .find(|l| l.contains(": (scenario) = (peak memory about "))
+        .unwrap_or_else(|| panic!("no memory estimate in:\n{err}"));
+    for words in [
+        "GiB): at most 16 GiB",
+        "services[0] tasks and slots",
+        "concurrency 100000",
+    ] {
+        assert!(line.contains(words), "{line:?} lacks {words:?}");
+    }
 }

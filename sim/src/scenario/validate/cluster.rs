@@ -125,19 +125,42 @@ impl Checker<'_> {
         let price = self.num_req(
             &format!("{path}.price_per_hour"),
             &t.price_per_hour,
-            |p| p >= 0.0,
-            "a price in USD per hour >= 0",
+            |p| (0.0..=MAX_PRICE_PER_HOUR).contains(&p),
+            &format!("a price in USD per hour from 0 to {MAX_PRICE_PER_HOUR}"),
         );
+        let smallest = MIN_TASK_MEMORY as u32;
         let registered = match (&t.registered_memory, memory) {
-            (None, m) => m.map(catalogue::default_registered_memory),
+            (None, m) => m.and_then(|m| {
+                let r = catalogue::default_registered_memory(m);
+                if r < smallest {
+                    // Without registered_memory ECS registers a share of the
+                    // nominal memory; so small a host could take no task, and
+                    // every service would say it fits no host.
+                    let least = (1..)
+                        .find(|&n| catalogue::default_registered_memory(n) >= smallest)
+                        .unwrap_or(u32::MAX);
+                    self.bad(
+                        &format!("{path}.memory"),
+                        m.to_string(),
+                        format!(
+                            "a whole number of MiB of at least {least}: the container instance registers {}% of it ({r} MiB for {m}), and the smallest task needs {smallest} MiB",
+                            catalogue::REGISTERED_MEMORY_PERCENT
+                        ),
+                    );
+                    return None;
+                }
+                Some(r)
+            }),
             (Some(v), m) => {
-                let hi = m.unwrap_or(u32::MAX);
+                let hi = m.unwrap_or(u32::MAX).max(smallest);
                 self.int(
                     &format!("{path}.registered_memory"),
                     v,
-                    1,
+                    smallest.into(),
                     hi.into(),
-                    &format!("a whole number of MiB from 1 to memory ({hi})"),
+                    &format!(
+                        "a whole number of MiB from {smallest} (the smallest task) to memory ({hi})"
+                    ),
                 )
                 .map(|i| i as u32)
             }
@@ -162,13 +185,13 @@ impl Checker<'_> {
                     "cluster.asg.min",
                     v,
                     0,
-                    MAX_HOSTS,
+                    MAX_HOSTS.into(),
                     &format!("a whole number of hosts from 0 to {MAX_HOSTS}"),
                 )
             });
         let max = self
             .req("cluster.asg.max", &a.max, &max_words)
-            .and_then(|v| self.int("cluster.asg.max", v, 1, MAX_HOSTS, &max_words));
+            .and_then(|v| self.int("cluster.asg.max", v, 1, MAX_HOSTS.into(), &max_words));
         if let (Some(lo), Some(hi)) = (min, max) {
             if lo > hi {
                 self.bad(
@@ -185,7 +208,7 @@ impl Checker<'_> {
                     "cluster.asg.desired",
                     v,
                     0,
-                    MAX_HOSTS,
+                    MAX_HOSTS.into(),
                     &format!("a whole number of hosts from 0 to {MAX_HOSTS}"),
                 );
                 if let (Some(d), Some(lo), Some(hi)) = (d, min, max) {

@@ -12,7 +12,12 @@ impl Checker<'_> {
             ck.dur_req(&format!("{path}.mean"), v, |m| m > 0, mean_words)
         };
         let cv = |ck: &mut Self, v: &Option<Value>| {
-            ck.num_req(&format!("{path}.cv"), v, |c| c > 0.0, CV_WORDS)
+            ck.num_req(
+                &format!("{path}.cv"),
+                v,
+                |c| (MIN_CV..=MAX_CV).contains(&c),
+                CV_WORDS,
+            )
         };
         match d {
             RawDist::Constant { value } => {

@@ -69,8 +69,8 @@ impl Checker<'_> {
                         count,
                         raw::DEFAULT_SPOT_COUNT,
                         1,
-                        u32::MAX,
-                        "a whole number of hosts >= 1",
+                        MAX_HOSTS,
+                        &format!("a whole number of hosts from 1 to {MAX_HOSTS}"),
                     )
                     .map(|count| Action::SpotInterruption { count }),
                 raw::RawEvent::ScaleService {
@@ -81,8 +81,8 @@ impl Checker<'_> {
                         &p("desired"),
                         desired,
                         0,
-                        u32::MAX,
-                        "a whole number of tasks >= 0",
+                        MAX_TASKS_PER_SERVICE,
+                        &format!("a whole number of tasks from 0 to {MAX_TASKS_PER_SERVICE}"),
                     );
                     match (service, desired) {
                         (Some(service), Some(desired)) => {

@@ -154,7 +154,9 @@ impl Checker<'_> {
                 let has_number = s
                     .trim_start()
                     .starts_with(|c: char| c.is_ascii_digit() || c == '.');
-                let words = if has_number && msg.starts_with("unknown unit") {
+                let words = if has_number
+                    && (msg.starts_with("unknown unit") || msg.contains("no exponent"))
+                {
                     msg
                 } else {
                     DURATION_WORDS.to_string()
@@ -269,7 +271,9 @@ impl Checker<'_> {
         v: &Option<Value>,
         names: &[&str],
     ) -> Option<usize> {
-        let words = format!("the name of a service: one of {}", names.join(", "));
+        // A service whose name is itself wrong is left out of the choices.
+        let known: Vec<&str> = names.iter().copied().filter(|n| !n.is_empty()).collect();
+        let words = format!("the name of a service: one of {}", known.join(", "));
         let v = self.req(path, v, &words)?;
         match v {
             Value::String(s) => {

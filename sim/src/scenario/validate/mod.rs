@@ -25,8 +25,8 @@ mod placement;
 mod services;
 mod traffic;
 
-/// Largest ASG, AWS_MODEL.md §1.2 (5,000 container instances per cluster).
-const MAX_HOSTS: i64 = 5000;
+use super::limits::*;
+
 /// ECS limits, AWS_MODEL.md §1.4.
 const MAX_STRATEGIES: usize = 5;
 const MAX_CONSTRAINTS: usize = 10;
@@ -35,7 +35,7 @@ const MIN_TASK_MEMORY: i64 = 6;
 
 const DURATION_WORDS: &str =
     "a duration with a unit (ns, us, ms, s, m, h, d), e.g. \"40ms\" or \"5m\"";
-const CV_WORDS: &str = "a coefficient of variation > 0";
+const CV_WORDS: &str = "a coefficient of variation from 0.000001 to 100";
 
 /// Checks a raw scenario. `base_dir` resolves `empirical` files;
 /// `default_name` names a scenario without `name`.
@@ -50,6 +50,9 @@ pub fn validate(
         base_dir,
     };
     let s = ck.scenario(raw, text, default_name);
+    if ck.problems.is_empty() {
+        ck.work(&s);
+    }
     if ck.problems.is_empty() {
         Ok(s)
     } else {
@@ -95,18 +98,30 @@ impl Checker<'_> {
                 .int("seed", v, 0, i64::MAX, "a whole number >= 0")
                 .map(|s| s as u64),
         };
+        // At least MIN_WINDOW, and no more than MAX_WINDOWS of them in the run.
+        let shortest = duration.map_or(MIN_WINDOW, |d| MIN_WINDOW.max(d.div_ceil(MAX_WINDOWS)));
         let window_words = match duration {
-            Some(d) => format!(
-                "a duration > 0 and at most the scenario duration ({})",
+            Some(d) if shortest > MIN_WINDOW => format!(
+                "a duration > 0: at least {} and at most the scenario duration ({}) \
+                 (at most {MAX_WINDOWS} windows per run)",
+                format_duration(shortest),
                 format_duration(d)
             ),
-            None => "a duration > 0 and at most the scenario duration".to_string(),
+            Some(d) => format!(
+                "a duration > 0: at least {} and at most the scenario duration ({})",
+                format_duration(MIN_WINDOW),
+                format_duration(d)
+            ),
+            None => format!(
+                "a duration > 0: at least {} and at most the scenario duration",
+                format_duration(MIN_WINDOW)
+            ),
         };
         let window = self.dur_or(
             "window",
             &raw.window,
             raw::DEFAULT_WINDOW,
-            |w| w > 0 && !matches!(duration, Some(d) if w > d),
+            |w| w >= shortest && !matches!(duration, Some(d) if w > d),
             &window_words,
         );
         // A window longer than the run, when the window is the default.
@@ -133,7 +148,16 @@ impl Checker<'_> {
             }
         };
         let services = match &raw.services {
-            Some(list) if !list.is_empty() => self.services(list, &fleet),
+            Some(list) if !list.is_empty() => {
+                if list.len() > MAX_SERVICES {
+                    self.bad(
+                        "services",
+                        format!("({} services)", list.len()),
+                        format!("at most {MAX_SERVICES} services (every arrival looks at each service's next one)"),
+                    );
+                }
+                self.services(list, &fleet)
+            }
             Some(_) => {
                 self.bad("services", "[]", "at least one [[services]] table");
                 Vec::new()
@@ -163,8 +187,11 @@ impl Checker<'_> {
                 instance_mtbf: self.dur_opt(
                     "faults.instance_mtbf",
                     &f.instance_mtbf,
-                    |d| d > 0,
-                    "a mean time between failures > 0, e.g. \"30d\"",
+                    |d| d >= MIN_MTBF,
+                    &format!(
+                        "a mean time between failures of one host of at least {}, e.g. \"30d\"",
+                        format_duration(MIN_MTBF)
+                    ),
                 ),
             },
         };
@@ -198,6 +225,41 @@ impl Checker<'_> {
             faults,
             slo,
             source_text: text.to_string(),
+        }
+    }
+
+    /// Every value is within its bounds; their product must fit too: the
+    /// memory and events of one run (`crate::estimate`).
+    fn work(&mut self, s: &Scenario) {
+        use crate::estimate::{
+            bytes_text, duration_words, WorkEstimate, TYPICAL_EVENTS_PER_SECOND,
+        };
+        let w = WorkEstimate::of(s);
+        if w.peak_memory_bytes > MAX_PEAK_MEMORY {
+            let most = w.memory_parts.first().map_or(String::new(), |(what, b)| {
+                format!("; the most is {what} ({})", bytes_text(*b))
+            });
+            self.bad(
+                "(scenario)",
+                format!("(peak memory about {})", bytes_text(w.peak_memory_bytes)),
+                format!(
+                    "at most {} of peak memory for one run{most}: fewer tasks or slots, \
+                     fewer windows (a longer window) or a shorter run",
+                    bytes_text(MAX_PEAK_MEMORY)
+                ),
+            );
+        }
+        if w.events as f64 > MAX_EVENTS {
+            self.bad(
+                "(scenario)",
+                format!("(about {:.1e} events)", w.events as f64),
+                format!(
+                    "at most {MAX_EVENTS:.0e} events per run ({} at {} M events/s): \
+                     less traffic, fewer tasks, a shorter run",
+                    duration_words(MAX_EVENTS / TYPICAL_EVENTS_PER_SECOND),
+                    TYPICAL_EVENTS_PER_SECOND / 1e6
+                ),
+            );
         }
     }
 

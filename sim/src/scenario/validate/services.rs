@@ -48,8 +48,8 @@ impl Checker<'_> {
             &p("desired"),
             &s.desired,
             0,
-            u32::MAX,
-            "a whole number of tasks >= 0",
+            MAX_TASKS_PER_SERVICE,
+            &format!("a whole number of tasks from 0 to {MAX_TASKS_PER_SERVICE}"),
         );
         let it = fleet.instance_type.as_ref();
         let cpu_words = match it {
@@ -88,16 +88,16 @@ impl Checker<'_> {
             &p("concurrency"),
             &s.concurrency,
             1,
-            u32::MAX,
-            "a whole number >= 1 (requests a task serves at once)",
+            MAX_CONCURRENCY,
+            &format!("a whole number from 1 to {MAX_CONCURRENCY} (requests a task serves at once)"),
         );
         let queue_limit = self.u32_or(
             &p("queue_limit"),
             &s.queue_limit,
             raw::DEFAULT_QUEUE_LIMIT,
             0,
-            u32::MAX,
-            "a whole number >= 0 (waiting requests per task)",
+            MAX_QUEUE_LIMIT,
+            &format!("a whole number from 0 to {MAX_QUEUE_LIMIT} (waiting requests per task)"),
         );
         let service_time = match &s.service_time {
             Some(d) => self.dist(&p("service_time"), d, false),
@@ -174,8 +174,8 @@ impl Checker<'_> {
             &d.maximum_percent,
             raw::DEFAULT_MAXIMUM_PERCENT,
             100,
-            u32::MAX,
-            "a percentage >= 100 (REPLICA services)",
+            MAX_MAXIMUM_PERCENT,
+            &format!("a percentage from 100 to {MAX_MAXIMUM_PERCENT} (REPLICA services)"),
         );
         if let (Some(lo), Some(hi)) = (min, max) {
             if hi <= lo {
@@ -227,15 +227,15 @@ impl Checker<'_> {
             &p("min"),
             &a.min,
             0,
-            u32::MAX,
-            "a whole number of tasks >= 0",
+            MAX_TASKS_PER_SERVICE,
+            &format!("a whole number of tasks from 0 to {MAX_TASKS_PER_SERVICE}"),
         );
         let max = self.u32_req(
             &p("max"),
             &a.max,
             1,
-            u32::MAX,
-            "a whole number of tasks >= 1",
+            MAX_TASKS_PER_SERVICE,
+            &format!("a whole number of tasks from 1 to {MAX_TASKS_PER_SERVICE}"),
         );
         if let (Some(lo), Some(hi)) = (min, max) {
             if lo > hi {

@@ -38,8 +38,8 @@ impl Checker<'_> {
                     let rps = self.num_req(
                         &format!("{p}.rps"),
                         &pt.rps,
-                        |r| r >= 0.0,
-                        "a request rate >= 0 (requests per second)",
+                        |r| (0.0..=MAX_RPS).contains(&r),
+                        &format!("a request rate from 0 to {MAX_RPS} requests per second"),
                     );
                     if let (Some(at), Some((j, before))) = (at, prev) {
                         if at <= before {
@@ -61,6 +61,27 @@ impl Checker<'_> {
                         _ => ok = false,
                     }
                 }
+            }
+        }
+
+        // The requests of the run, while the profile is at hand: each rate
+        // is bounded, and so is their integral over the duration.
+        if let (true, Some(d)) = (ok, span.0) {
+            let requests = crate::traffic::Profile::new(&profile, 1.0)
+                .integral(0.0, d as f64 / NANOS_PER_SEC as f64);
+            if requests > MAX_REQUESTS {
+                self.bad(
+                    "traffic.profile",
+                    format!(
+                        "(about {requests:.1e} requests over {})",
+                        format_duration(d)
+                    ),
+                    format!(
+                        "at most {MAX_REQUESTS} expected requests per run (the profile's rate \
+                         integrated over the duration): a lower rate or a shorter run"
+                    ),
+                );
+                ok = false;
             }
         }
 
@@ -92,8 +113,10 @@ impl Checker<'_> {
                     let weight = self.num_req(
                         &format!("{p}.weight"),
                         &m.weight,
-                        |w| w > 0.0,
-                        "a weight > 0",
+                        |w| w > 0.0 && w <= MAX_WEIGHT,
+                        &format!(
+                            "a weight > 0 and at most {MAX_WEIGHT} (weights are relative shares, e.g. 0.7 and 0.3)"
+                        ),
                     );
                     if let Some(s) = service {
                         if mix.iter().any(|e| e.service == s) {
