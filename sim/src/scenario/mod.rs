@@ -84,7 +84,7 @@ fn parse_named(
     let mut patches: Vec<Patch> = Vec::new();
     let raw = loop {
         match shape::from_toml(&patched) {
-            Ok(raw) => break raw,
+            Ok(raw) => break Ok(raw),
             Err(shape::ShapeError::Number { path, span, float }) if patches.len() < 100 => {
                 let written = patched[span.clone()].to_string();
                 let negative = written.trim_start().starts_with('-');
@@ -106,26 +106,25 @@ fn parse_named(
                 let written = patched[span].to_string();
                 return Err(fail(vec![too_large(&path, &written, float)]));
             }
-            Err(shape::ShapeError::Problem(p)) => {
-                let mut problems: Vec<Problem> = patches
-                    .iter()
-                    .map(|q| too_large(&q.path, &q.written, q.float))
-                    .collect();
-                problems.push(p);
-                return Err(fail(problems));
-            }
+            Err(shape::ShapeError::Problem(p)) => break Err(vec![p]),
         }
     };
-    let result = validate::validate(&raw, text, base_dir, default_name);
+    let result = match raw {
+        Ok(raw) => validate::validate(&raw, text, base_dir, default_name),
+        Err(problems) => Err(problems),
+    };
     if patches.is_empty() {
         return result.map_err(fail);
     }
+    // Each replaced number is reported as written, with what its field
+    // allows if a check said so, or with what TOML holds.
     let mut problems = result.err().unwrap_or_default();
     for q in &patches {
         let mut said = false;
         for p in problems
             .iter_mut()
-            .filter(|p| p.path == q.path && p.value == q.largest)
+            // Serde may name the table (`events[0]`), validation the field.
+            .filter(|p| p.path.starts_with(&q.path) && p.value == q.largest)
         {
             p.value = q.written.clone();
             said = true;

@@ -42,15 +42,68 @@ pub fn from_toml(text: &str) -> Result<RawScenario, ShapeError> {
         let number = message.contains("too large")
             || message.contains("overflow")
             || message.contains("as i128");
-        match e.inner().span() {
-            Some(span) if number && span.end <= text.len() => ShapeError::Number {
+        let float = message.contains("floating-point");
+        // The parser may blame the table or array around the number.
+        // Inside a tagged table serde blames only the table's header: the
+        // number is then the first one after it.
+        let span = e.inner().span().and_then(|sp| {
+            unholdable(text, sp.clone(), float)
+                .or_else(|| unholdable(text, sp.start..text.len(), float))
+        });
+        match span {
+            Some(span) if number => ShapeError::Number {
                 path: path_text(&segments(&e)),
-                float: message.contains("floating-point"),
+                float,
                 span,
             },
             _ => ShapeError::Problem(shape_problem(text, &e)),
         }
     })
+}
+
+/// The first number in `span` of `text` that TOML cannot hold: a whole
+/// number beyond i64, or (`float`) one beyond f64.
+fn unholdable(text: &str, span: Range<usize>, float: bool) -> Option<Range<usize>> {
+    let within = text.get(span.clone())?;
+    let b = within.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let starts = b[i].is_ascii_digit()
+            || (matches!(b[i], b'+' | b'-') && b.get(i + 1).is_some_and(u8::is_ascii_digit));
+        let after_word = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+        if !starts || after_word {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < b.len()
+            && (b[j].is_ascii_alphanumeric()
+                || matches!(b[j], b'_' | b'.')
+                || (matches!(b[j], b'+' | b'-') && matches!(b[j - 1], b'e' | b'E')))
+        {
+            j += 1;
+        }
+        let token = within[i..j].replace('_', "");
+        let digits = token.trim_start_matches(['+', '-']);
+        let radix = [("0x", 16), ("0o", 8), ("0b", 2)]
+            .iter()
+            .find(|(p, _)| digits.starts_with(p));
+        let too_big = match radix {
+            Some((p, r)) => i64::from_str_radix(&digits[p.len()..], *r).is_err(),
+            None if float => token.parse::<f64>().is_ok_and(|v| v.is_infinite()),
+            None => {
+                token
+                    .bytes()
+                    .all(|c| c.is_ascii_digit() || matches!(c, b'+' | b'-'))
+                    && token.parse::<i64>().is_err()
+            }
+        };
+        if too_big {
+            return Some(span.start + i..span.start + j);
+        }
+        i = j;
+    }
+    None
 }
 
 /// Serde's path of an error as our segments.
@@ -75,7 +128,8 @@ fn syntax_problem(text: &str, e: &toml::de::Error) -> Problem {
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before[line_start..].chars().count() + 1;
     let line_text = text[line_start..].lines().next().unwrap_or("").trim_end();
-    let message = one_line(e.message());
+    // The parser quotes tokens in backticks (expected `=`); a user reads quotes.
+    let message = one_line(e.message()).replace('`', "\"");
     Problem::new(
         format!("line {line}, column {column}"),
         quote(&truncate(line_text, 60)),
@@ -143,7 +197,15 @@ fn shape_problem(text: &str, e: &serde_path_to_error::Error<toml::de::Error>) ->
         .map_or(message.as_str(), |(_, exp)| exp);
     let path = path_text(&segments);
     let allowed = expected_in_words(&path, expected);
-    Problem::new(path, render_at(doc.as_ref(), &segments), allowed)
+    let mut value = render_at(doc.as_ref(), &segments);
+    if value == MISSING {
+        // The document did not parse as a whole (a number it cannot hold):
+        // the value as written.
+        if let Some(written) = e.inner().span().and_then(|sp| text.get(sp)) {
+            value = truncate(&one_line(written), 80);
+        }
+    }
+    Problem::new(path, value, allowed)
 }
 
 /// The choices of a tag key, for "missing field `dist`" and the like.
@@ -173,7 +235,9 @@ fn expected_in_words(path: &str, expected: &str) -> String {
         "internally tagged enum RawEvent" => EVENT_WORDS,
         _ if e.starts_with("struct Raw") => "a table",
         // A tag that is not a string (`dist = 5`).
-        _ if e.contains("identifier") => {
+        // A tag that is not a string (`dist = 5`), or a whole number too
+        // big for TOML, which serde takes for a variant's index.
+        _ if e.contains("identifier") || e.contains("variant") => {
             return match tag_choices(path, key) {
                 Some(kinds) => format!("one of {}, in quotes", kinds.join(", ")),
                 None => "a table of the kind docs/scenario-format.md shows here".to_string(),

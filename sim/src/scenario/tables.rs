@@ -62,10 +62,13 @@ const PLACES: &[(&[&str], Kind)] = &[
         Kind::Tables("[[services]] tables, one per service, each with name, desired, cpu, memory, concurrency and service_time"),
     ),
     (&["services", "[]", "service_time"], Kind::Dist),
-    (&["services", "[]", "placement"], Kind::Tables(STRATEGY_WORDS)),
+    (
+        &["services", "[]", "placement"],
+        Kind::Tables("placement strategy tables, e.g. [ { type = \"spread\", field = \"instanceId\" } ]"),
+    ),
     (
         &["services", "[]", "constraints"],
-        Kind::Tables(CONSTRAINT_WORDS),
+        Kind::Tables("placement constraint tables, e.g. [ { type = \"distinctInstance\" } ]"),
     ),
     (
         &["services", "[]", "deployment"],
@@ -95,7 +98,10 @@ const PLACES: &[(&[&str], Kind)] = &[
         &["traffic", "mix"],
         Kind::Tables("mix entries, e.g. [ { service = \"web\", weight = 0.7 }, { service = \"api\", weight = 0.3 } ]"),
     ),
-    (&["events"], Kind::Tables(EVENT_WORDS)),
+    (
+        &["events"],
+        Kind::Tables("[[events]] tables, each like { at = \"10m\", action = \"deploy\", service = \"web\" }"),
+    ),
     (
         &["faults"],
         Kind::Table("a [faults] table, e.g. with instance_mtbf = \"30d\""),
@@ -159,8 +165,13 @@ fn wrong(path: &str, v: &Value, kind: Kind) -> Option<Problem> {
         (Kind::Table(w), _) => Some(Problem::new(path, render(v), table_words(w))),
         (Kind::Dist, _) => Some(Problem::new(path, render(v), dist_words())),
         (Kind::Tables(w), Value::Array(a)) => a.iter().enumerate().find_map(|(i, e)| {
-            (!matches!(e, Value::Table(_)))
-                .then(|| Problem::new(format!("{path}[{i}]"), render(e), format!("one of {w}")))
+            (!matches!(e, Value::Table(_))).then(|| {
+                Problem::new(
+                    format!("{path}[{i}]"),
+                    render(e),
+                    format!("a table (the array holds {w})"),
+                )
+            })
         }),
         (Kind::Tables(w), _) => Some(Problem::new(path, render(v), format!("an array of {w}"))),
     }

@@ -88,8 +88,11 @@ impl Checker<'_> {
         let duration = self.dur_req(
             "duration",
             &raw.duration,
-            |d| d > 0,
-            "a duration > 0 with a unit, e.g. \"10m\" or \"2h\"",
+            |d| d >= MIN_WINDOW,
+            &format!(
+                "a duration of at least {} (one reporting window) with a unit, e.g. \"10m\" or \"2h\"",
+                format_duration(MIN_WINDOW)
+            ),
         );
         let span = Span(duration);
         let seed = match &raw.seed {
