@@ -269,7 +269,7 @@ impl WorkEstimate {
             .filter(|(_, b)| *b > 0.0)
             .map(|(w, b)| (w, saturate(b)))
             .collect();
-        memory_parts.sort_by(|a, b| b.1.cmp(&a.1));
+        memory_parts.sort_by_key(|p| std::cmp::Reverse(p.1));
         WorkEstimate {
             requests: saturate(requests),
             events: saturate(events),
@@ -281,7 +281,7 @@ impl WorkEstimate {
     /// How long the run takes at `events_per_second` (measured on this
     /// machine, e.g. a previous run's `engine.events / engine.wall_seconds`).
     pub fn wall_time(&self, events_per_second: f64) -> Duration {
-        if !(events_per_second > 0.0) {
+        if events_per_second.is_nan() || events_per_second <= 0.0 {
             return Duration::MAX;
         }
         Duration::from_secs_f64((self.events as f64 / events_per_second).min(1e12))
