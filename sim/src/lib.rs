@@ -19,6 +19,7 @@ pub mod catalogue;
 pub mod cpu;
 pub mod dist;
 pub mod engine;
+pub mod estimate;
 pub mod faults;
 pub mod host;
 pub mod kernel;
@@ -31,5 +32,6 @@ pub mod task;
 pub mod time;
 pub mod traffic;
 
+pub use estimate::WorkEstimate;
 pub use scenario::Scenario;
 pub use time::{Nanos, SimTime};

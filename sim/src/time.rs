@@ -71,6 +71,24 @@ pub fn parse_duration(text: &str) -> Result<Nanos, String> {
         "m" | "min" => 60e9,
         "h" => 3600e9,
         "d" => 86400e9,
+        // "1e3s": the number stops at the `e`, which is no unit. Say so, and
+        // write the number out for the user when it is a plain one.
+        _ if exponent(num, unit) => {
+            let end = unit[1..]
+                .find(|c: char| !(c.is_ascii_digit() || c == '+' || c == '-'))
+                .map_or(unit.len(), |i| i + 1);
+            let example = format!("{num}{}", &unit[..end])
+                .replace('_', "")
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v < 1e15 && *v >= 1e-9)
+                .map_or("1000s".to_string(), |v| {
+                    format!("{v}{}", unit[end..].trim())
+                });
+            return Err(format!(
+                "a number then a unit, like {example:?}: durations take no exponent"
+            ));
+        }
         _ => {
             return Err(format!(
                 "unknown unit {unit:?}: use one of ns, us, ms, s, m, h, d (e.g. \"40ms\")"
@@ -89,6 +107,14 @@ pub fn parse_duration(text: &str) -> Result<Nanos, String> {
         return Err("a duration shorter than 290 years".into());
     }
     Ok(ns.round() as u64)
+}
+
+/// Whether the "unit" of `num` starts with an exponent (`e3s`, `E-2ms`).
+fn exponent(num: &str, unit: &str) -> bool {
+    let mut c = unit.chars();
+    !num.is_empty()
+        && matches!(c.next(), Some('e' | 'E'))
+        && matches!(c.next(), Some('0'..='9' | '+' | '-'))
 }
 
 /// Formats nanoseconds the way a person writes them (`"40ms"`, `"1.5s"`, `"2h"`).
@@ -136,6 +162,10 @@ mod tests {
         assert!(parse_duration("40").is_err());
         assert!(parse_duration("40 parsecs").is_err());
         assert!(parse_duration("-5s").is_err());
+        let e = parse_duration("1e3s").unwrap_err();
+        assert!(e.contains("\"1000s\"") && e.contains("no exponent"), "{e}");
+        let e = parse_duration("2.5E-3 s").unwrap_err();
+        assert!(e.contains("\"0.0025s\""), "{e}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod cpu;
 mod determinism;
 mod e2e;
 mod e2e_cpu;
+mod estimate;
 mod fleet;
 mod interrupts;
 mod queueing;

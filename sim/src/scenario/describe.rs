@@ -277,7 +277,7 @@ pub fn describe(s: &Scenario) -> String {
     if let Some(r) = s.slo.error_rate {
         slo.push(format!("error rate <= {}%", num(r * 100.0)));
     }
-    let _ = write!(
+    let _ = writeln!(
         o,
         "slo: {}",
         if slo.is_empty() {
@@ -285,6 +285,21 @@ pub fn describe(s: &Scenario) -> String {
         } else {
             slo.join(", ")
         }
+    );
+
+    // Work.
+    let w = crate::estimate::WorkEstimate::of(s);
+    let _ = write!(
+        o,
+        "work: about {} requests and {} events ({} at {} M events/s); peak memory about {} (limit {})",
+        w.requests,
+        w.events,
+        crate::estimate::duration_words(
+            w.events as f64 / crate::estimate::TYPICAL_EVENTS_PER_SECOND
+        ),
+        crate::estimate::TYPICAL_EVENTS_PER_SECOND / 1e6,
+        crate::estimate::bytes_text(w.peak_memory_bytes),
+        crate::estimate::bytes_text(super::limits::MAX_PEAK_MEMORY)
     );
     out
 }

@@ -1,0 +1,297 @@
+//! `[[services]]`: each service's task size, slots, queue, service time,
+//! CPU, deployment and autoscaling (placement is `placement.rs`).
+
+use super::*;
+
+impl Checker<'_> {
+    /// Every service, in file order. A service that fails validation keeps
+    /// its place as a placeholder with its name, so that later checks (mix,
+    /// events) still resolve names to the right index.
+    pub(super) fn services(&mut self, list: &[raw::RawService], fleet: &Fleet) -> Vec<Service> {
+        let mut names: Vec<(usize, &str)> = Vec::new();
+        let mut out = Vec::new();
+        for (i, s) in list.iter().enumerate() {
+            let path = format!("services[{i}]");
+            let raw_name = match &s.name {
+                Some(Value::String(n)) => n.as_str(),
+                _ => "",
+            };
+            if let Some((j, _)) = names
+                .iter()
+                .find(|(_, m)| !raw_name.is_empty() && *m == raw_name)
+            {
+                self.bad(
+                    &format!("{path}.name"),
+                    quote(raw_name),
+                    format!(
+                        "a name not used by another service (services[{j}] is already {})",
+                        quote(raw_name)
+                    ),
+                );
+            }
+            names.push((i, raw_name));
+            let svc = self.service(&path, s, fleet);
+            out.push(svc.unwrap_or_else(|| placeholder_service(raw_name.to_string())));
+        }
+        out
+    }
+
+    pub(super) fn service(
+        &mut self,
+        path: &str,
+        s: &raw::RawService,
+        fleet: &Fleet,
+    ) -> Option<Service> {
+        let p = |f: &str| format!("{path}.{f}");
+        let name = self.text_req(&p("name"), &s.name, "a non-empty service name");
+        let desired = self.u32_req(
+            &p("desired"),
+            &s.desired,
+            0,
+            MAX_TASKS_PER_SERVICE,
+            &format!("a whole number of tasks from 0 to {MAX_TASKS_PER_SERVICE}"),
+        );
+        let it = fleet.instance_type.as_ref();
+        let cpu_words = match it {
+            Some(t) => format!(
+                "a whole number of CPU units from 1 to {} (what one {} registers: a bigger task fits no host)",
+                t.registered_cpu, t.name
+            ),
+            None => "a whole number of CPU units >= 1 (1024 = 1 vCPU)".to_string(),
+        };
+        let cpu = self.req(&p("cpu"), &s.cpu, &cpu_words).and_then(|v| {
+            self.int(
+                &p("cpu"),
+                v,
+                1,
+                it.map_or(u32::MAX, |t| t.registered_cpu).into(),
+                &cpu_words,
+            )
+        });
+        let mem_words = match it {
+            Some(t) => format!(
+                "a whole number of MiB from {MIN_TASK_MEMORY} to {} (what one {} registers: a bigger task fits no host)",
+                t.registered_memory_mib, t.name
+            ),
+            None => format!("a whole number of MiB >= {MIN_TASK_MEMORY}"),
+        };
+        let memory = self.req(&p("memory"), &s.memory, &mem_words).and_then(|v| {
+            self.int(
+                &p("memory"),
+                v,
+                MIN_TASK_MEMORY,
+                it.map_or(u32::MAX, |t| t.registered_memory_mib).into(),
+                &mem_words,
+            )
+        });
+        let concurrency = self.u32_req(
+            &p("concurrency"),
+            &s.concurrency,
+            1,
+            MAX_CONCURRENCY,
+            &format!("a whole number from 1 to {MAX_CONCURRENCY} (requests a task serves at once)"),
+        );
+        let queue_limit = self.u32_or(
+            &p("queue_limit"),
+            &s.queue_limit,
+            raw::DEFAULT_QUEUE_LIMIT,
+            0,
+            MAX_QUEUE_LIMIT,
+            &format!("a whole number from 0 to {MAX_QUEUE_LIMIT} (waiting requests per task)"),
+        );
+        let service_time = match &s.service_time {
+            Some(d) => self.dist(&p("service_time"), d, false),
+            None => {
+                self.missing(
+                    &p("service_time"),
+                    "a distribution, e.g. { dist = \"lognormal\", mean = \"40ms\", cv = 1.0 }",
+                );
+                None
+            }
+        };
+        let cpu_per_request = self.num_or(
+            &p("cpu_per_request"),
+            &s.cpu_per_request,
+            raw::DEFAULT_CPU_PER_REQUEST,
+            |x| (0.0..=1.0).contains(&x),
+            "a share of the service time from 0 to 1",
+        );
+        let cpu_limit = self.choice_or(
+            &p("cpu_limit"),
+            &s.cpu_limit,
+            CpuLimit::Hard,
+            &[("hard", CpuLimit::Hard), ("shares", CpuLimit::Shares)],
+        );
+        let startup_time = self.dur_or(
+            &p("startup_time"),
+            &s.startup_time,
+            raw::DEFAULT_STARTUP_TIME,
+            |_| true,
+            "a duration >= 0",
+        );
+        let placement = self.placement(path, s.placement.as_deref());
+        let constraints = self.constraints(path, s.constraints.as_deref(), fleet);
+        let deployment = self.deployment(path, s.deployment.as_ref());
+        let autoscaling = s.autoscaling.as_ref().map(|a| self.autoscaling(path, a));
+        Some(Service {
+            name: name?,
+            desired: desired?,
+            cpu: cpu? as u32,
+            memory: memory? as u32,
+            concurrency: concurrency?,
+            queue_limit: queue_limit?,
+            service_time: service_time?,
+            cpu_per_request: cpu_per_request?,
+            cpu_limit: cpu_limit?,
+            startup_time: startup_time?,
+            placement: placement?,
+            constraints: constraints?,
+            deployment: deployment?,
+            autoscaling: match autoscaling {
+                None => None,
+                Some(a) => Some(a?),
+            },
+        })
+    }
+
+    pub(super) fn deployment(
+        &mut self,
+        path: &str,
+        d: Option<&raw::RawDeployment>,
+    ) -> Option<Deployment> {
+        let default = raw::RawDeployment::default();
+        let d = d.unwrap_or(&default);
+        let min = self.u32_or(
+            &format!("{path}.deployment.minimum_healthy_percent"),
+            &d.minimum_healthy_percent,
+            raw::DEFAULT_MIN_HEALTHY_PERCENT,
+            0,
+            100,
+            "a percentage from 0 to 100",
+        );
+        let max = self.u32_or(
+            &format!("{path}.deployment.maximum_percent"),
+            &d.maximum_percent,
+            raw::DEFAULT_MAXIMUM_PERCENT,
+            100,
+            MAX_MAXIMUM_PERCENT,
+            &format!("a percentage from 100 to {MAX_MAXIMUM_PERCENT} (REPLICA services)"),
+        );
+        if let (Some(lo), Some(hi)) = (min, max) {
+            if hi <= lo {
+                self.bad(
+                    &format!("{path}.deployment.maximum_percent"),
+                    hi.to_string(),
+                    format!(
+                        "more than minimum_healthy_percent ({lo}): with both at 100 a rolling deployment can neither start nor stop a task"
+                    ),
+                );
+            }
+        }
+        Some(Deployment {
+            minimum_healthy_percent: min?,
+            maximum_percent: max?,
+        })
+    }
+
+    pub(super) fn autoscaling(
+        &mut self,
+        path: &str,
+        a: &raw::RawAutoscaling,
+    ) -> Option<ServiceAutoscaling> {
+        let p = |f: &str| format!("{path}.autoscaling.{f}");
+        let metric = self.choice_req(
+            &p("metric"),
+            &a.metric,
+            &[
+                ("cpu", ServiceMetric::Cpu),
+                ("memory", ServiceMetric::Memory),
+                ("requests_per_target", ServiceMetric::RequestsPerTarget),
+            ],
+        );
+        let target = match metric {
+            Some(ServiceMetric::RequestsPerTarget) => self.num_req(
+                &p("target"),
+                &a.target,
+                |t| t > 0.0,
+                "requests per target per minute > 0",
+            ),
+            _ => self.num_req(
+                &p("target"),
+                &a.target,
+                |t| t > 0.0 && t <= 100.0,
+                "a target percentage > 0 and <= 100",
+            ),
+        };
+        let min = self.u32_req(
+            &p("min"),
+            &a.min,
+            0,
+            MAX_TASKS_PER_SERVICE,
+            &format!("a whole number of tasks from 0 to {MAX_TASKS_PER_SERVICE}"),
+        );
+        let max = self.u32_req(
+            &p("max"),
+            &a.max,
+            1,
+            MAX_TASKS_PER_SERVICE,
+            &format!("a whole number of tasks from 1 to {MAX_TASKS_PER_SERVICE}"),
+        );
+        if let (Some(lo), Some(hi)) = (min, max) {
+            if lo > hi {
+                self.bad(
+                    &p("min"),
+                    lo.to_string(),
+                    format!("at most autoscaling.max ({hi})"),
+                );
+            }
+        }
+        let scale_in = self.dur_or(
+            &p("scale_in_cooldown"),
+            &a.scale_in_cooldown,
+            raw::DEFAULT_SCALE_IN_COOLDOWN,
+            |_| true,
+            "a duration >= 0",
+        );
+        let scale_out = self.dur_or(
+            &p("scale_out_cooldown"),
+            &a.scale_out_cooldown,
+            raw::DEFAULT_SCALE_OUT_COOLDOWN,
+            |_| true,
+            "a duration >= 0",
+        );
+        Some(ServiceAutoscaling {
+            metric: metric?,
+            target: target?,
+            min: min?,
+            max: max?,
+            scale_in_cooldown: scale_in?,
+            scale_out_cooldown: scale_out?,
+        })
+    }
+}
+
+fn placeholder_service(name: String) -> Service {
+    Service {
+        name,
+        desired: 0,
+        cpu: 0,
+        memory: 0,
+        concurrency: 0,
+        queue_limit: 0,
+        service_time: Dist::Empirical {
+            file: String::new(),
+            samples: Arc::from(Vec::new()),
+        },
+        cpu_per_request: 0.0,
+        cpu_limit: CpuLimit::Hard,
+        startup_time: 0,
+        placement: Vec::new(),
+        constraints: Vec::new(),
+        deployment: Deployment {
+            minimum_healthy_percent: 0,
+            maximum_percent: 0,
+        },
+        autoscaling: None,
+    }
+}
