@@ -54,6 +54,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let seed = a.seed.unwrap_or(scenario.seed);
     let total = scenario.duration * a.replications as u64;
     let progress = Progress::new(&scenario.name, total, a.quiet);
+    if !a.quiet {
+        up_front(&scenario, a.replications, &progress);
+    }
 
     let started = Instant::now();
     // The simulation runs on its own thread so that a signal is answered
@@ -113,6 +116,29 @@ pub fn run(a: Args) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The work estimate on stderr before the run (stdout is the summary),
+/// and a word up front when it looks longer than [`LONG_RUN`]; the run's
+/// own pace may say so later too, from what it measures.
+fn up_front(scenario: &dockmaster_sim::Scenario, replications: u32, progress: &Progress) {
+    use dockmaster_sim::estimate::{bytes_text, WorkEstimate, TYPICAL_EVENTS_PER_SECOND};
+    let w = WorkEstimate::of(scenario);
+    // Replications run side by side, one per core.
+    let lanes = (rayon::current_num_threads() as u32).clamp(1, replications);
+    let rate = TYPICAL_EVENTS_PER_SECOND * f64::from(lanes) / f64::from(replications);
+    let mut line = format!(
+        "work: about {} requests and {} events per replication, peak memory about {}; {}",
+        w.requests,
+        w.events,
+        bytes_text(w.peak_memory_bytes),
+        w.wall_time_words(rate)
+    );
+    if w.wall_time(rate) >= LONG_RUN {
+        line.push_str(" (Ctrl-C stops it and leaves the output as it was)");
+        progress.warned();
+    }
+    progress.line(&line);
 }
 
 /// The recording's files and report, into the staging folder.
@@ -216,6 +242,13 @@ impl Progress {
                 );
             }
         }
+    }
+
+    /// The long-run word was said up front: not again.
+    fn warned(&self) {
+        self.0
+            .warned
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn line(&self, text: &str) {
