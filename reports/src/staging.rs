@@ -121,16 +121,24 @@ impl Staging {
         }
         std::fs::create_dir_all(parent).map_err(io("create the folder", parent))?;
         remove_abandoned(parent, name);
+        // A name of this process's own; one taken (left by an earlier
+        // process with our pid, say) is skipped.
         static N: AtomicU64 = AtomicU64::new(0);
-        let mut tmp_name = OsString::from(".");
-        tmp_name.push(name);
-        tmp_name.push(format!(
-            "{MARK}{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let tmp = parent.join(tmp_name);
-        std::fs::create_dir(&tmp).map_err(io("create a staging folder beside", &target))?;
+        let tmp = loop {
+            let mut tmp_name = OsString::from(".");
+            tmp_name.push(name);
+            tmp_name.push(format!(
+                "{MARK}{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            let tmp = parent.join(tmp_name);
+            match std::fs::create_dir(&tmp) {
+                Ok(()) => break tmp,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(io("create a staging folder beside", &target)(e)),
+            }
+        };
         Ok(Staging {
             target,
             tmp,

@@ -225,3 +225,19 @@ fn the_overlay_charts_name_both_sides() {
         vec!["p50", "p90", "p99", "+15% tolerance", "−15% tolerance"]
     );
 }
+
+/// Recordings whose windows never start together (a load test sliced at
+/// 5 s against 10 s simulated windows): nothing is compared, and the
+/// verdict fails rather than passing on nothing.
+#[test]
+fn no_overlapping_window_never_passes() {
+    let sim = run(Synth::default());
+    let mut measured = run(Synth::default());
+    for w in &mut measured.windows {
+        w.t_start_s += 5.0;
+    }
+    let c = compare(&sim, &measured, 0.15);
+    assert_eq!(c.overall.windows_common, 0);
+    assert!(!c.overall.pass, "{}", c.table());
+    assert!(c.notes.iter().any(|n| n.contains("nothing to compare")));
+}
