@@ -50,7 +50,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
     // Before the long work: a folder that may not be replaced fails now.
     let staging = Staging::begin(&a.out, Writes::Recording)
         .with_context(|| format!("preparing the output folder {}", a.out.display()))?;
-    let interrupt = Interrupt::install().context("installing the Ctrl-C handler")?;
+    let interrupt = match Interrupt::install() {
+        Ok(i) => i,
+        Err(e) => return Ok(environment("cannot install the Ctrl-C handler", &e)),
+    };
     let seed = a.seed.unwrap_or(scenario.seed);
     let total = scenario.duration * a.replications as u64;
     let progress = Progress::new(&scenario.name, total, a.quiet);
@@ -65,10 +68,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let worker = {
         let (scenario, progress) = (scenario.clone(), progress.clone());
         let n = a.replications;
-        std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name("simulate".into())
-            .spawn(move || engine::run_replications(&scenario, seed, n, &|done| progress.at(done)))
-            .context("starting the simulation thread")?
+            .spawn(move || engine::run_replications(&scenario, seed, n, &|done| progress.at(done)));
+        match spawned {
+            Ok(w) => w,
+            Err(e) => return Ok(environment("cannot start the simulation thread", &e)),
+        }
     };
     while !worker.is_finished() {
         if interrupt.arrived() {
@@ -151,6 +157,12 @@ fn write(recording: &Recording, staging: &Staging) -> Result<()> {
     dockmaster_reports::html::write_report(recording, dir)
         .with_context(|| format!("drawing the report in {shown}"))?;
     Ok(())
+}
+
+/// This machine failed us, not the input: exit status 3.
+fn environment(what: &str, e: &std::io::Error) -> ExitCode {
+    eprintln!("error: {what}: {e}");
+    ExitCode::from(super::ENVIRONMENT)
 }
 
 fn interrupted(staging: Staging, out: &std::path::Path, progress: &Progress) -> ExitCode {
