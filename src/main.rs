@@ -34,10 +34,7 @@ enum Command {
         after_help = "Example:\n  dockmaster validate scenarios/steady.toml\n\n\
         Exit status: 0 when the file is valid, 2 with one line per problem otherwise."
     )]
-    Validate {
-        /// Scenario file (TOML).
-        file: PathBuf,
-    },
+    Validate(cmd::ScenarioArgs),
     /// Run the discrete-event simulation of a scenario and write a recording.
     #[command(
         after_help = "Example:\n  dockmaster simulate scenarios/mmc.toml -o out/mmc --replications 8\n\n\
@@ -130,9 +127,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so printing to a closed pipe (`| head`) would
+    // panic; a command-line tool should just end, as cat and grep do.
+    // SAFETY: at the start of main, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Validate { file } => cmd::validate::run(&file),
+        Command::Validate(a) => cmd::validate::run(&a),
         Command::Simulate(a) => cmd::simulate::run(a),
         Command::Report { dir, quiet } => cmd::report::run(&dir, quiet),
         Command::Compare(a) => cmd::compare::run(a),

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use dockmaster_loadgen::{Level, LoadgenError, Mode, Options, Progress, LOADTEST_FILE};
 use dockmaster_reports::{Staging, Writes};
-use dockmaster_sim::scenario;
+
 use dockmaster_sim::time::{parse_duration, Nanos};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 /// The command's options (parsed by clap in main.rs).
 #[derive(clap::Args)]
 pub struct Args {
-    /// Scenario file (TOML).
-    pub file: PathBuf,
+    #[command(flatten)]
+    pub scenario: super::ScenarioArgs,
     /// Base URL of the endpoint, http://host[:port][/path].
     #[arg(long)]
     pub target: String,
@@ -67,12 +67,9 @@ pub fn duration_arg(s: &str) -> Result<Nanos, String> {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let scenario = match scenario::load(&a.file) {
+    let scenario = match a.scenario.load() {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::from(super::BAD_INPUT));
-        }
+        Err(code) => return Ok(code),
     };
     let mode = match a.closed {
         Some(n) => Mode::Closed {

@@ -16,6 +16,35 @@ pub mod testbed;
 pub mod validate;
 
 use dockmaster_reports::ReportError;
+use dockmaster_sim::scenario::{self, Override};
+use dockmaster_sim::Scenario;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The scenario file and its `--set` overrides, as every command that
+/// reads a scenario takes them (flattened into its options).
+#[derive(clap::Args)]
+pub struct ScenarioArgs {
+    /// Scenario file (TOML).
+    pub file: PathBuf,
+    /// Override a field for this run, by the path error messages use:
+    /// services[1].desired=6, cluster.instance_type=c5.large,
+    /// traffic.profile[2].rps=4000 (a TOML value; a bare word is a string).
+    /// Repeatable. The recording keeps the scenario as run.
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = Override::parse)]
+    pub set: Vec<Override>,
+}
+
+impl ScenarioArgs {
+    /// The validated scenario, or exit status 2 with one line per problem
+    /// (already naming file, path, value and what is allowed) on stderr.
+    pub fn load(&self) -> Result<Scenario, ExitCode> {
+        scenario::load_with(&self.file, &self.set).map_err(|e| {
+            eprintln!("{e}");
+            ExitCode::from(BAD_INPUT)
+        })
+    }
+}
 
 /// Exit status 1: the run was fine, its verdict failed.
 pub const FAILED: u8 = 1;

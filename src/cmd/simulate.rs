@@ -1,7 +1,7 @@
 use super::interrupt::{Interrupt, INTERRUPTED};
 use anyhow::{Context, Result};
 use dockmaster_reports::{EngineStats, Recording, Staging, Writes};
-use dockmaster_sim::{engine, scenario};
+use dockmaster_sim::engine;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -19,8 +19,8 @@ const PROJECT_AFTER: Duration = Duration::from_secs(3);
 /// The command's options (parsed by clap in main.rs).
 #[derive(clap::Args)]
 pub struct Args {
-    /// Scenario file (TOML).
-    pub file: PathBuf,
+    #[command(flatten)]
+    pub scenario: super::ScenarioArgs,
     /// Output directory for the recording.
     #[arg(short, long, default_value = "out")]
     pub out: PathBuf,
@@ -40,12 +40,9 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let scenario = match scenario::load(&a.file) {
+    let scenario = match a.scenario.load() {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::from(super::BAD_INPUT));
-        }
+        Err(code) => return Ok(code),
     };
     // Before the long work: a folder that may not be replaced fails now.
     let staging = Staging::begin(&a.out, Writes::Recording)

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use dockmaster_loadgen::testbed::{Testbed, TestbedOptions};
 use dockmaster_loadgen::TestbedError;
-use dockmaster_sim::scenario::{self, Algorithm};
+use dockmaster_sim::scenario::Algorithm;
 use dockmaster_sim::time::{format_duration, Nanos};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 /// The command's options (parsed by clap in main.rs).
 #[derive(clap::Args)]
 pub struct Args {
-    /// Scenario file (TOML).
-    pub file: PathBuf,
+    #[command(flatten)]
+    pub scenario: super::ScenarioArgs,
     /// Stop after this long ("90s", "10m"); default: until Ctrl-C.
     #[arg(long = "for", value_name = "DURATION", value_parser = super::loadtest::duration_arg)]
     pub run_for: Option<Nanos>,
@@ -37,12 +37,9 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let sc = match scenario::load(&a.file) {
+    let sc = match a.scenario.load() {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::from(super::BAD_INPUT));
-        }
+        Err(code) => return Ok(code),
     };
     let mut opts = TestbedOptions::new(&sc);
     opts.seed = a.seed.unwrap_or(sc.seed);
@@ -134,7 +131,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         .unwrap_or_default();
     println!(
         "  {taskset}dockmaster loadtest {} --target {} -o out/{}-measured\n",
-        a.file.display(),
+        a.scenario.file.display(),
         bed.url(),
         sc.name
     );

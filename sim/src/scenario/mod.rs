@@ -19,6 +19,7 @@ mod error;
 mod expr;
 pub mod limits;
 mod model;
+mod overrides;
 mod raw;
 mod shape;
 mod tables;
@@ -29,6 +30,7 @@ pub(crate) use describe::{dist_mean_secs, num, percent, rate};
 pub use error::{Problem, ScenarioError};
 pub use expr::{attribute_name, matches as expression_matches};
 pub use model::*;
+pub use overrides::Override;
 
 use std::path::Path;
 
@@ -36,6 +38,12 @@ use std::path::Path;
 /// resolved relative to the scenario file's directory; a scenario without
 /// `name` is named after the file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    load_with(path, &[])
+}
+
+/// [`load`] with `--set` overrides applied to the file's text first (see
+/// `overrides.rs`); the scenario's `source_text` is the text as run.
+pub fn load_with(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
     let fail = |p: Problem| ScenarioError {
         file: file.clone(),
@@ -50,6 +58,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     })?;
     let text =
         String::from_utf8(bytes).map_err(|e| fail(not_utf8(e.as_bytes(), e.utf8_error())))?;
+    let text = overrides::apply(&text, overrides).map_err(fail)?;
     let base_dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
