@@ -1,6 +1,6 @@
 //! The Application Load Balancer: one target group per service, a routing
-//! algorithm per target group (AWS_MODEL.md §2.1), fail-open when no target
-//! is healthy (§2.3).
+//! algorithm per target group (docs/aws-behaviour.md §2.1), fail-open when no
+//! target is healthy (§2.3).
 
 use crate::rng::Rng;
 use crate::scenario::Algorithm;

@@ -1,6 +1,6 @@
 //! The EC2 Auto Scaling group: launches balanced over AZs, the default
 //! termination policy, ECS draining before scale-in, and restoring desired
-//! capacity after a loss (AWS_MODEL.md §3).
+//! capacity after a loss (docs/aws-behaviour.md §3).
 
 use crate::engine::{Event, Simulation};
 use crate::host::{Host, HostState};
@@ -9,7 +9,7 @@ use rand::Rng as _;
 
 impl Simulation<'_> {
     /// The AZ a launch goes to: the one (not down) with the fewest live
-    /// instances, the lowest index among ties (AWS_MODEL.md §3.1).
+    /// instances, the lowest index among ties (docs/aws-behaviour.md §3.1).
     pub(crate) fn launch_az(&self) -> Option<u16> {
         let mut live = vec![0u32; self.scenario.cluster.azs.len()];
         for h in self.hosts.iter().filter(|h| h.live()) {
@@ -113,13 +113,14 @@ impl Simulation<'_> {
         }
     }
 
-    /// The default termination policy (AWS_MODEL.md §3.3): balance AZs first
-    /// (the AZ with the most instances), then — all instances sharing one
+    /// The default termination policy (docs/aws-behaviour.md §3.3): balance AZs
+    /// first (the AZ with the most instances), then — all instances sharing one
     /// launch template and per-second billing making "closest to the next
-    /// billing hour" moot — prefer instances with no tasks, then random
-    /// among ties. Under a capacity provider only empty instances go: ECS
-    /// computed the new size from the instances its tasks need, and managed
-    /// termination protection keeps the others (AWS_MODEL.md §1.9).
+    /// billing hour" moot — prefer instances with no tasks, then random among
+    /// ties. Under a capacity provider only empty instances go: ECS computed
+    /// the new size from the instances its tasks need, and managed termination
+    /// protection (taken as enabled; AWS's default is off) keeps the others
+    /// (docs/aws-behaviour.md §1.9).
     fn termination_victim(&mut self) -> Option<u32> {
         let managed = matches!(
             self.scenario.cluster.asg.scaling,

@@ -1,7 +1,7 @@
 //! CloudWatch datapoints and target tracking: the EC2 Auto Scaling group's
 //! policy (target tracking on CPU or ECS reservation, or an ECS capacity
-//! provider's managed scaling) and Service Auto Scaling (AWS_MODEL.md §1.9,
-//! §1.10, §3.2).
+//! provider's managed scaling) and Service Auto Scaling (docs/aws-behaviour.md
+//! §1.9, §1.10, §3.2).
 //!
 //! Every minute each policy gets one datapoint, logged as a `datapoint` row
 //! of events.csv (`metric=… value=… target=…`), so every scaling action can
@@ -21,13 +21,13 @@ const HIGH_DATAPOINTS: u32 = 3;
 /// Datapoints below the low threshold before a scale-in (AlarmLow: 15 of 15).
 const LOW_DATAPOINTS: u32 = 15;
 /// EC2 target tracking's AlarmLow threshold as a share of the target
-/// (observed 50 → 35, 40 → 28; AWS_MODEL.md §3.2).
+/// (observed 50 → 35, 40 → 28; docs/aws-behaviour.md §3.2).
 const ASG_LOW_FACTOR: f64 = 0.7;
 /// Application Auto Scaling's AlarmLow threshold (observed 30 → 27;
-/// AWS_MODEL.md §1.10).
+/// docs/aws-behaviour.md §1.10).
 const SERVICE_LOW_FACTOR: f64 = 0.9;
 /// EC2 target tracking instance warm-up: EstimatedInstanceWarmup falls back
-/// to DefaultCooldown, 300 s (AWS_MODEL.md §3.2).
+/// to DefaultCooldown, 300 s (docs/aws-behaviour.md §3.2).
 const ASG_WARMUP: Nanos = 300 * NANOS_PER_SEC;
 const MINUTE: Nanos = 60 * NANOS_PER_SEC;
 
@@ -188,7 +188,8 @@ impl Simulation<'_> {
                 maximum_scaling_step_size,
                 instance_warmup,
             } => {
-                // CapacityProviderReservation = M / N × 100 (AWS_MODEL.md §1.9).
+                // CapacityProviderReservation = M / N × 100
+                // (docs/aws-behaviour.md §1.9).
                 let m = self.instances_needed();
                 let value = if n == 0 {
                     if m > 0 {
@@ -307,9 +308,9 @@ impl Simulation<'_> {
         }
         let (value, name) = match a.metric {
             // ECSServiceAverageCPUUtilization: CPU used by the service's
-            // tasks / CPU reserved for them (AWS_MODEL.md §1.1). "Used" is
-            // what the host delivered (crate::cpu); it exceeds 100% only
-            // when `shares` tasks borrow idle host CPU.
+            // tasks / CPU reserved for them (docs/aws-behaviour.md §1.1).
+            // "Used" is what the host delivered (crate::cpu); it exceeds 100%
+            // only when `shares` tasks borrow idle host CPU.
             ServiceMetric::Cpu => (
                 100.0 * svc.cpu_area / MINUTE as f64 * 1024.0 / (spec.cpu as f64 * running as f64),
                 "cpu",
@@ -351,13 +352,13 @@ impl Simulation<'_> {
             &sname,
             format!("metric={name} value={value:.3} target={target:.3}"),
         );
-        // The starting point is the running count, not desired (AWS_MODEL.md
-        // §1.10).
+        // The starting point is the running count, not desired
+        // (docs/aws-behaviour.md §1.10).
         let want = proportional(running, value, target).clamp(a.min, a.max);
         if high >= HIGH_DATAPOINTS {
             // Capacity added during the scale-out cooldown counts toward the
             // next scale-out, so only a larger desired count proceeds: the
-            // same test as outside the cooldown (AWS_MODEL.md §1.10).
+            // same test as outside the cooldown (docs/aws-behaviour.md §1.10).
             if want > desired {
                 // A scale-out cancels the scale-in cooldown.
                 self.services[si].policy.last_in = None;

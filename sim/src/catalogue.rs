@@ -1,7 +1,7 @@
-//! The built-in EC2 instance catalogue (AWS_MODEL.md §5).
+//! The built-in EC2 instance catalogue (docs/aws-behaviour.md §5).
 //!
 //! ```text
-//!  AWS_MODEL.md §5 table ──► builtin()  (static, in table order)
+//!  docs/aws-behaviour.md §5 table ──► builtin()  (static, in table order)
 //!  [[cluster.instance_types]] ──► scenario validation: custom entries extend
 //!                                 the catalogue or override a built-in name
 //! ```
@@ -14,14 +14,14 @@
 use crate::scenario::InstanceType;
 use std::sync::LazyLock;
 
-/// ECS CPU units per vCPU (AWS_MODEL.md §1.1).
+/// ECS CPU units per vCPU (docs/aws-behaviour.md §1.1).
 pub const CPU_UNITS_PER_VCPU: u32 = 1024;
 
 /// Share of nominal memory a container instance registers, in percent.
 ///
-/// AWS_MODEL.md §1.2: registered memory is the OS-visible total, about 95–98 %
-/// of the advertised GiB (m4.large 7985 of 8192 MiB, c4.large 3768 of 3840,
-/// m6i.large 7817 of 8192). We take 96 %, rounded down, for every type; a
+/// docs/aws-behaviour.md §1.2: registered memory is the OS-visible total, about
+/// 95–98 % of the advertised GiB (m4.large 7985 of 8192 MiB, c4.large 3768 of
+/// 3840, m6i.large 7817 of 8192). We take 96 %, rounded down, for every type; a
 /// scenario that needs the exact figure gives `registered_memory` in a
 /// `[[cluster.instance_types]]` entry.
 pub const REGISTERED_MEMORY_PERCENT: u32 = 96;
@@ -52,8 +52,8 @@ pub fn instance_type(
     }
 }
 
-/// AWS_MODEL.md §5: name, arch, vCPU, memory GiB, On-Demand us-east-1 $/h
-/// (prices are unconfirmed list prices, ≈ 2024–2026).
+/// docs/aws-behaviour.md §5: name, arch, vCPU, memory GiB, On-Demand us-east-1
+/// $/h (prices are unconfirmed list prices, ≈ 2024–2026).
 const TABLE: [(&str, &str, u32, u32, f64); 15] = [
     ("t3.medium", "x86_64", 2, 4, 0.0416),
     ("t3.large", "x86_64", 2, 8, 0.0832),
@@ -79,7 +79,7 @@ static BUILTIN: LazyLock<Vec<InstanceType>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Every built-in instance type, in the order of AWS_MODEL.md §5.
+/// Every built-in instance type, in the order of docs/aws-behaviour.md §5.
 pub fn builtin() -> &'static [InstanceType] {
     &BUILTIN
 }
@@ -109,7 +109,8 @@ mod tests {
         assert_eq!(m5.vcpu, 2);
         assert_eq!(m5.memory_mib, 8192);
         assert_eq!(m5.registered_cpu, 2048);
-        // 8192 × 0.96 = 7864.32 → 7864, inside AWS_MODEL §1.2's 95–98 %.
+        // 8192 × 0.96 = 7864.32 → 7864, inside docs/aws-behaviour.md §1.2's
+        // 95–98 %.
         assert_eq!(m5.registered_memory_mib, 7864);
         assert_eq!(m5.price_per_hour, 0.096);
         assert_eq!(lookup("m7g.large").unwrap().arch, "arm64");

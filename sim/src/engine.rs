@@ -566,8 +566,8 @@ impl<'a> Simulation<'a> {
         self.billed_area = 0.0;
     }
 
-    /// Cluster CPU and memory reservation, 0..1: reserved by tasks /
-    /// registered by ACTIVE and DRAINING instances (AWS_MODEL.md §1.1).
+    /// Cluster CPU and memory reservation, 0..1: reserved by tasks / registered
+    /// by ACTIVE and DRAINING instances (docs/aws-behaviour.md §1.1).
     pub(crate) fn reservation(&self) -> (f64, f64) {
         let (mut cpu, mut mem, mut rcpu, mut rmem) = (0u64, 0u64, 0u64, 0u64);
         let it = &self.scenario.cluster.instance_type;
@@ -603,9 +603,10 @@ impl<'a> Simulation<'a> {
         let now = self.kernel.now();
         let task = &mut self.tasks[t as usize];
         if task.state == TaskState::Lost {
-            // The host is gone: the connection is refused (AWS_MODEL.md §2.3,
-            // "target RST on connect" → 502). A powered-off host would time
-            // out instead (504 after 10 s); we take the quick failure.
+            // The host is gone: the connection is refused
+            // (docs/aws-behaviour.md §2.3, "target RST on connect" → 502). A
+            // powered-off host would time out instead (504 after 10 s); we take
+            // the quick failure.
             self.recorder.record_error(ErrorKind::Http502);
             return;
         }
@@ -770,7 +771,7 @@ impl<'a> Simulation<'a> {
             self.slot_busy_changed(task, -1);
             if drained {
                 // Deregistration completes early once nothing is in flight
-                // (AWS_MODEL.md §2.4).
+                // (docs/aws-behaviour.md §2.4).
                 self.stop_task(task, "drained");
             }
         }

@@ -1,6 +1,6 @@
 //! Things that go wrong, and the scripted events of a scenario: instance
 //! and AZ failures, Spot interruptions, background failures at a given MTBF,
-//! deploys and manual scaling (AWS_MODEL.md §4).
+//! deploys and manual scaling (docs/aws-behaviour.md §4).
 
 use crate::engine::{Event, Simulation};
 use crate::host::HostState;
@@ -10,7 +10,7 @@ use crate::task::TaskState;
 use crate::time::{secs_to_nanos, NANOS_PER_SEC};
 use rand::Rng as _;
 
-/// The Spot interruption notice (AWS_MODEL.md §4).
+/// The Spot interruption notice (docs/aws-behaviour.md §4).
 const SPOT_NOTICE_NS: u64 = 120 * NANOS_PER_SEC;
 
 impl Simulation<'_> {
@@ -85,7 +85,7 @@ impl Simulation<'_> {
     /// The instance dies at once. Its requests fail (502); its tasks are
     /// lost to the control plane until their targets fail their health
     /// checks; the ASG sees a non-running instance at once and launches a
-    /// replacement (AWS_MODEL.md §3.1).
+    /// replacement (docs/aws-behaviour.md §3.1).
     pub(crate) fn fail_host(&mut self, h: u32, kind: &str, why: &str) {
         let state = self.hosts[h as usize].state;
         if state == HostState::Terminated {

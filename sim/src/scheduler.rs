@@ -1,8 +1,8 @@
-//! The ECS service scheduler: holds each service at its desired count,
-//! replaces stopped tasks, places pending ones as capacity appears, rolls
-//! deploys and drains within `minimum_healthy_percent` / `maximum_percent`
-//! (AWS_MODEL.md §1.5–1.7), and follows each task's target through the ALB's
-//! health checks and deregistration delay (§2.2, §2.4).
+//! The ECS service scheduler: holds each service at its desired count, replaces
+//! stopped tasks, places pending ones as capacity appears, rolls deploys and
+//! drains within `minimum_healthy_percent` / `maximum_percent`
+//! (docs/aws-behaviour.md §1.5–1.7), and follows each task's target through the
+//! ALB's health checks and deregistration delay (§2.2, §2.4).
 //!
 //! One pass per service, run whenever something it depends on changes (a
 //! task stops or turns healthy, capacity arrives, desired changes, a deploy
@@ -92,7 +92,7 @@ impl Simulation<'_> {
         }
         // Registered as a target in state `initial`; the ALB's checks of it
         // run at a phase of their own, and the first that passes makes it
-        // healthy (AWS_MODEL.md §2.2: a new target needs one success).
+        // healthy (docs/aws-behaviour.md §2.2: a new target needs one success).
         let hc = self.scenario.load_balancer.health_check;
         let phase = self.services[service as usize]
             .hc_rng
@@ -129,7 +129,7 @@ impl Simulation<'_> {
             TaskState::Lost => {
                 // Failed `unhealthy_threshold` checks in a row: the ALB stops
                 // routing to it, and ECS stops and replaces a task failing
-                // its ELB health checks (AWS_MODEL.md §1.5).
+                // its ELB health checks (docs/aws-behaviour.md §1.5).
                 self.tasks[task as usize].health = Health::Unhealthy;
                 self.log(
                     "task_unhealthy",
@@ -162,7 +162,7 @@ impl Simulation<'_> {
     }
 
     /// Deregisters a running task: no new requests; in-flight ones get the
-    /// deregistration delay to finish (AWS_MODEL.md §2.4).
+    /// deregistration delay to finish (docs/aws-behaviour.md §2.4).
     pub(crate) fn deregister(&mut self, task: u32) {
         let t = &mut self.tasks[task as usize];
         if !matches!(t.state, TaskState::Running) {
@@ -192,7 +192,7 @@ impl Simulation<'_> {
             return;
         }
         // Requests still in flight when the delay runs out get 502
-        // (AWS_MODEL.md §2.3).
+        // (docs/aws-behaviour.md §2.3).
         self.fail_requests(task, ErrorKind::Http502);
         self.stop_task(task, "deregistration delay expired");
     }
@@ -292,9 +292,9 @@ impl Simulation<'_> {
     }
 
     /// Which of `candidates` to stop first: tasks not yet serving, then
-    /// unhealthy ones, then (mirroring spread placement, AWS_MODEL.md §1.4)
-    /// the one in the AZ with most of the service's tasks, on the instance
-    /// with most, newest first.
+    /// unhealthy ones, then (mirroring spread placement, docs/aws-behaviour.md
+    /// §1.4) the one in the AZ with most of the service's tasks, on the
+    /// instance with most, newest first.
     fn pick_victim(&self, service: usize, candidates: &[u32]) -> u32 {
         let n_az = self.scenario.cluster.azs.len();
         let mut per_az = vec![0u32; n_az];
@@ -337,14 +337,14 @@ impl Simulation<'_> {
         self.services[si].pass_scheduled = false;
         let desired = self.services[si].desired;
         let d = self.scenario.services[si].deployment;
-        // AWS_MODEL.md §1.7: lower = ceil(desired × min%), upper =
+        // docs/aws-behaviour.md §1.7: lower = ceil(desired × min%), upper =
         // floor(desired × max%) tasks PENDING, RUNNING or STOPPING.
         let lower = (desired as u64 * d.minimum_healthy_percent as u64).div_ceil(100) as u32;
         let upper = (desired as u64 * d.maximum_percent as u64 / 100) as u32;
         let (mut started, mut stopped) = (0u32, 0u32);
 
         // 1. Unstarted obsolete tasks go at once (a DRAINING instance's
-        //    PENDING tasks are stopped immediately, AWS_MODEL.md §4).
+        //    PENDING tasks are stopped immediately, docs/aws-behaviour.md §4).
         let early: Vec<u32> = self.services[si]
             .tasks
             .iter()

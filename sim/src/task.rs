@@ -1,5 +1,5 @@
 //! ECS tasks: each one a FCFS queue with `concurrency` servers and
-//! `queue_limit` waiting places, and a lifecycle (AWS_MODEL.md §1.6).
+//! `queue_limit` waiting places, and a lifecycle (docs/aws-behaviour.md §1.6).
 //!
 //! ```text
 //!  Pending ──placed──► Starting ──startup_time──► Running ──deregister──► Draining ──► Stopped
@@ -28,7 +28,7 @@ pub enum TaskState {
     Stopped,
 }
 
-/// The target's health as the ALB sees it (AWS_MODEL.md §2.2).
+/// The target's health as the ALB sees it (docs/aws-behaviour.md §2.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Health {
     /// Registered, no check passed yet: receives traffic only when the ALB

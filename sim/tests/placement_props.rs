@@ -1,4 +1,4 @@
-//! Property tests of the placement oracle (AWS_MODEL.md §1.4).
+//! Property tests of the placement oracle (docs/aws-behaviour.md §1.4).
 //!
 //! Random fleets (1–40 hosts, 1–3 AZs, a few instance types) receive random
 //! sequences of operations: placing tasks of 1–4 groups (each group a

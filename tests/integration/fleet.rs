@@ -1,5 +1,6 @@
 //! Fleet dynamics: the stories of the bundled scenarios, asserted on their
-//! outcomes (AWS_MODEL.md behaviour: autoscaling, deploys, failures).
+//! outcomes (the AWS behaviour of docs/aws-behaviour.md: autoscaling, deploys,
+//! failures).
 
 use crate::util::{parse, scenario};
 use dockmaster_reports::{FleetEvent, Recording};

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The project's own scenarios folder (never ../shared: a clone elsewhere
-/// has none).
+/// The project's own scenarios folder (never a folder outside the
+/// repository: a clone elsewhere has none).
 pub fn scenario(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")

@@ -1,4 +1,4 @@
-//! ECS task placement on EC2 container instances (AWS_MODEL.md §1.4).
+//! ECS task placement on EC2 container instances (docs/aws-behaviour.md §1.4).
 //!
 //! ```text
 //!  registered hosts ──► filter: fits cpu & memory, accepting placements

@@ -1,7 +1,7 @@
 //! The oracle: a plain, obviously-right placement engine.
 //!
-//! It follows the four steps of ECS task placement (AWS_MODEL.md §1.4,
-//! `ECS:task-placement.html`) literally, scanning every host on every call.
+//! It follows the four steps of ECS task placement (docs/aws-behaviour.md
+//! §1.4) literally, scanning every host on every call.
 //! Faster engines are checked against it, so clarity wins over speed here:
 //! every step is an O(hosts) scan over a `Vec` in host-id order, and no
 //! decision depends on the iteration order of a hash map.

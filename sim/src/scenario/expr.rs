@@ -1,5 +1,5 @@
-//! Cluster query expressions of `memberOf` constraints (AWS_MODEL.md §1.4),
-//! the subset ECS users write in practice:
+//! Cluster query expressions of `memberOf` constraints (docs/aws-behaviour.md
+//! §1.4), the subset ECS users write in practice:
 //!
 //! ```text
 //!  expression := "attribute:" name op operand

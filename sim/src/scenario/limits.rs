@@ -11,9 +11,9 @@
 
 use crate::time::{Nanos, NANOS_PER_MILLI, NANOS_PER_SEC};
 
-/// Hosts in the ASG (min, max, desired): ECS registers at most 5,000
-/// container instances per cluster (AWS_MODEL.md §1.2). Measured: 5,000
-/// hosts cost 2.1 MB (≈ 430 B each).
+/// Hosts in the ASG (min, max, desired): ECS registers at most 5,000 container
+/// instances per cluster (docs/aws-behaviour.md §1.2). Measured: 5,000 hosts
+/// cost 2.1 MB (≈ 430 B each).
 pub const MAX_HOSTS: u32 = 5000;
 
 /// Tasks of one service (desired, autoscaling min/max, `scale_service`):

@@ -49,7 +49,7 @@ pub struct InstanceType {
     /// CPU units the container instance registers (vCPU × 1024).
     pub registered_cpu: u32,
     /// Memory the container instance registers, MiB (below nominal: the OS
-    /// takes its share, AWS_MODEL.md §1.2).
+    /// takes its share, docs/aws-behaviour.md §1.2).
     pub registered_memory_mib: u32,
     /// On-Demand Linux price, USD per hour.
     pub price_per_hour: f64,
@@ -118,8 +118,8 @@ pub struct Service {
     pub autoscaling: Option<ServiceAutoscaling>,
 }
 
-/// How ECS turns a task's `cpu` units into a kernel limit (AWS_MODEL.md
-/// §1.1; docs/aws-behaviour.md).
+/// How ECS turns a task's `cpu` units into a kernel limit
+/// (docs/aws-behaviour.md §1.1, §7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CpuLimit {
     /// Task-level `cpu`: a CFS bandwidth quota of cpu/1024 vCPU per

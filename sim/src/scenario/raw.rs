@@ -32,18 +32,21 @@ pub type Value = toml::Value;
 pub const DEFAULT_SEED: u64 = 1;
 /// `window`: 10 s reporting windows.
 pub const DEFAULT_WINDOW: Nanos = 10 * NANOS_PER_SEC;
-/// `cluster.asg.launch_time`: lognormal, mean 90 s, cv 0.3. AWS_MODEL.md §3.5:
-/// bare EC2 boot ≈ 25–40 s, launch → ECS container instance ACTIVE typically
-/// 1–3 min (unconfirmed estimate); 90 s sits in that range.
+/// `cluster.asg.launch_time`: lognormal, mean 90 s, cv 0.3.
+/// docs/aws-behaviour.md §3.5: bare EC2 boot ≈ 25–40 s, launch → ECS container
+/// instance ACTIVE typically 1–3 min (unconfirmed estimate); 90 s sits in that
+/// range.
 pub const DEFAULT_LAUNCH_MEAN: Nanos = 90 * NANOS_PER_SEC;
 pub const DEFAULT_LAUNCH_CV: f64 = 0.3;
-/// Managed scaling `target_capacity`: 100 % (AWS_MODEL.md §1.9).
+/// Managed scaling `target_capacity`: 100 % (docs/aws-behaviour.md §1.9).
 pub const DEFAULT_TARGET_CAPACITY: f64 = 100.0;
-/// Managed scaling `minimum_scaling_step_size`: 1 (AWS_MODEL.md §1.9).
+/// Managed scaling `minimum_scaling_step_size`: 1 (docs/aws-behaviour.md
+/// §1.9).
 pub const DEFAULT_MIN_STEP: u32 = 1;
-/// Managed scaling `maximum_scaling_step_size`: 10000 (AWS_MODEL.md §1.9).
+/// Managed scaling `maximum_scaling_step_size`: 10000
+/// (docs/aws-behaviour.md §1.9).
 pub const DEFAULT_MAX_STEP: u32 = 10_000;
-/// Managed scaling `instance_warmup`: 300 s (AWS_MODEL.md §1.9).
+/// Managed scaling `instance_warmup`: 300 s (docs/aws-behaviour.md §1.9).
 pub const DEFAULT_INSTANCE_WARMUP: Nanos = 300 * NANOS_PER_SEC;
 /// Service `queue_limit`: 100 waiting requests per task. Not an AWS setting
 /// (it stands for the application server's accept queue); 100 is the figure
@@ -59,25 +62,31 @@ pub const MIN_CPU_PERIOD: Nanos = 8 * NANOS_PER_MILLI;
 pub const MAX_CPU_PERIOD: Nanos = 100 * NANOS_PER_MILLI;
 /// Service `startup_time`: 20 s from placement to ready for the first health
 /// check (image already cached, small JVM/Node start). Not an AWS figure: a
-/// modelling choice; AWS_MODEL.md §1.5–1.6 give no typical start time.
+/// modelling choice; AWS gives no typical start time (docs/aws-behaviour.md
+/// §1.6).
 pub const DEFAULT_STARTUP_TIME: Nanos = 20 * NANOS_PER_SEC;
-/// `minimumHealthyPercent` 100 (REPLICA), AWS_MODEL.md §1.7 / §6.
+/// `minimumHealthyPercent` 100 (REPLICA), docs/aws-behaviour.md §1.7 / §6.
 pub const DEFAULT_MIN_HEALTHY_PERCENT: u32 = 100;
-/// `maximumPercent` 200 (REPLICA), AWS_MODEL.md §1.7 / §6.
+/// `maximumPercent` 200 (REPLICA), docs/aws-behaviour.md §1.7 / §6.
 pub const DEFAULT_MAXIMUM_PERCENT: u32 = 200;
-/// Service auto scaling cooldowns, 300 s each way (AWS_MODEL.md §1.10: scale-in
-/// documented, scale-out assumed the same).
+/// Service auto scaling cooldowns, 300 s each way (docs/aws-behaviour.md
+/// §1.10: scale-in documented, scale-out assumed the same). The scale-out
+/// cooldown is accepted but has no effect of its own: the scale-out test
+/// (a larger desired count than now) already is the cooldown rule
+/// (`crate::autoscale`).
 pub const DEFAULT_SCALE_IN_COOLDOWN: Nanos = 300 * NANOS_PER_SEC;
 pub const DEFAULT_SCALE_OUT_COOLDOWN: Nanos = 300 * NANOS_PER_SEC;
-/// Health check interval 30 s (AWS_MODEL.md §2.2).
+/// Health check interval 30 s (docs/aws-behaviour.md §2.2).
 pub const DEFAULT_HC_INTERVAL: Nanos = 30 * NANOS_PER_SEC;
-/// Health check timeout 5 s (AWS_MODEL.md §2.2).
+/// Health check timeout 5 s (docs/aws-behaviour.md §2.2).
 pub const DEFAULT_HC_TIMEOUT: Nanos = 5 * NANOS_PER_SEC;
-/// Healthy threshold 5 (AWS_MODEL.md §2.2).
+/// Healthy threshold 5 (docs/aws-behaviour.md §2.2). It governs recovery
+/// from unhealthy, which the simulator has none of (a new target needs one
+/// passing check; an unhealthy one is stopped), so it has no effect.
 pub const DEFAULT_HEALTHY_THRESHOLD: u32 = 5;
-/// Unhealthy threshold 2 (AWS_MODEL.md §2.2).
+/// Unhealthy threshold 2 (docs/aws-behaviour.md §2.2).
 pub const DEFAULT_UNHEALTHY_THRESHOLD: u32 = 2;
-/// Deregistration delay 300 s (AWS_MODEL.md §2.4).
+/// Deregistration delay 300 s (docs/aws-behaviour.md §2.4).
 pub const DEFAULT_DEREGISTRATION_DELAY: Nanos = 300 * NANOS_PER_SEC;
 /// Custom instance type `arch`.
 pub const DEFAULT_ARCH: &str = "x86_64";
@@ -121,8 +130,8 @@ pub struct RawScenario {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCluster {
-    /// Required: a name of the built-in catalogue (AWS_MODEL.md §5) or of
-    /// `instance_types`.
+    /// Required: a name of the built-in catalogue (docs/aws-behaviour.md §5)
+    /// or of `instance_types`.
     pub instance_type: Option<Value>,
     /// Required: at least one AZ name, no repeats.
     pub azs: Option<Vec<Value>>,
@@ -149,7 +158,7 @@ pub struct RawInstanceType {
     /// Required: USD per hour, ≥ 0.
     pub price_per_hour: Option<Value>,
     /// MiB the container instance registers. Default: 96 % of `memory`,
-    /// rounded down (AWS_MODEL.md §1.2: 95–98 %).
+    /// rounded down (docs/aws-behaviour.md §1.2: 95–98 %).
     pub registered_memory: Option<Value>,
     /// `x86_64` or `arm64`. Default [`DEFAULT_ARCH`].
     pub arch: Option<Value>,
@@ -162,9 +171,10 @@ pub struct RawAsg {
     /// Required (as in the EC2 Auto Scaling API), 0 ≤ min ≤ max.
     pub min: Option<Value>,
     /// Required, 1 ≤ max ≤ 5000 (ECS: 5,000 container instances per cluster,
-    /// AWS_MODEL.md §1.2).
+    /// docs/aws-behaviour.md §1.2).
     pub max: Option<Value>,
-    /// Hosts InService at t = 0, min ≤ desired ≤ max (AWS_MODEL.md §3.1).
+    /// Hosts InService at t = 0, min ≤ desired ≤ max (docs/aws-behaviour.md
+    /// §3.1).
     /// Default: `min`, as the EC2 Auto Scaling API does.
     pub desired: Option<Value>,
     /// Default: lognormal, mean [`DEFAULT_LAUNCH_MEAN`], cv [`DEFAULT_LAUNCH_CV`].
@@ -185,7 +195,7 @@ pub enum RawScaling {
         /// Required: a percentage, 0 < target ≤ 100.
         target: Option<Value>,
     },
-    /// ECS capacity-provider managed scaling (AWS_MODEL.md §1.9).
+    /// ECS capacity-provider managed scaling (docs/aws-behaviour.md §1.9).
     Managed {
         /// 1–100 %. Default [`DEFAULT_TARGET_CAPACITY`].
         target_capacity: Option<Value>,
@@ -244,7 +254,8 @@ pub struct RawService {
     /// registered CPU.
     pub cpu: Option<Value>,
     /// Required: MiB per task (hard limit), 6 ≤ memory ≤ the instance type's
-    /// registered memory (AWS_MODEL.md §1.1: minimum container memory 6 MiB).
+    /// registered memory (docs/aws-behaviour.md §1.1: minimum container
+    /// memory 6 MiB).
     pub memory: Option<Value>,
     /// Required: requests a task serves at once, ≥ 1.
     pub concurrency: Option<Value>,
@@ -262,16 +273,16 @@ pub struct RawService {
     pub cpu_limit: Option<Value>,
     /// Placement → ready. Default [`DEFAULT_STARTUP_TIME`].
     pub startup_time: Option<Value>,
-    /// Strategies in precedence order, at most 5 (AWS_MODEL.md §1.4).
+    /// Strategies in precedence order, at most 5 (docs/aws-behaviour.md §1.4).
     /// Default (absent or `[]`): the ECS service default, spread over
-    /// `attribute:ecs.availability-zone`, then over instances — AWS_MODEL.md
-    /// §1.4: with no strategy the scheduler balances this service's tasks
-    /// per AZ, then per instance.
+    /// `attribute:ecs.availability-zone`, then over instances —
+    /// docs/aws-behaviour.md §1.4: with no strategy the scheduler balances
+    /// this service's tasks per AZ, then per instance.
     pub placement: Option<Vec<RawStrategy>>,
-    /// Binding constraints, at most 10 (AWS_MODEL.md §1.4). Default: none
-    /// (ECS has no default constraint).
+    /// Binding constraints, at most 10 (docs/aws-behaviour.md §1.4). Default:
+    /// none (ECS has no default constraint).
     pub constraints: Option<Vec<RawConstraint>>,
-    /// Default 100 / 200 (AWS_MODEL.md §1.7).
+    /// Default 100 / 200 (docs/aws-behaviour.md §1.7).
     pub deployment: Option<RawDeployment>,
     /// Default: none (the service stays at `desired`).
     pub autoscaling: Option<RawAutoscaling>,
@@ -337,8 +348,8 @@ pub struct RawAutoscaling {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLoadBalancer {
-    /// `round_robin` (default, AWS_MODEL.md §2.1), `least_outstanding_requests`
-    /// or `weighted_random`.
+    /// `round_robin` (default, docs/aws-behaviour.md §2.1),
+    /// `least_outstanding_requests` or `weighted_random`.
     pub algorithm: Option<Value>,
     /// Default: every field at its AWS default.
     pub health_check: Option<RawHealthCheck>,
@@ -346,7 +357,8 @@ pub struct RawLoadBalancer {
     pub deregistration_delay: Option<Value>,
 }
 
-/// `health_check = { ... }`, with the target-group ranges of AWS_MODEL.md §2.2.
+/// `health_check = { ... }`, with the target-group ranges of
+/// docs/aws-behaviour.md §2.2.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawHealthCheck {

@@ -27,10 +27,10 @@ mod traffic;
 
 use super::limits::*;
 
-/// ECS limits, AWS_MODEL.md §1.4.
+/// ECS limits, docs/aws-behaviour.md §1.4.
 const MAX_STRATEGIES: usize = 5;
 const MAX_CONSTRAINTS: usize = 10;
-/// Minimum container memory, AWS_MODEL.md §1.1.
+/// Minimum container memory, docs/aws-behaviour.md §1.1.
 const MIN_TASK_MEMORY: i64 = 6;
 
 const DURATION_WORDS: &str =
