@@ -13,4 +13,5 @@ mod interrupts;
 mod queueing;
 mod readme;
 mod report;
+mod set;
 mod util;
