@@ -581,7 +581,16 @@ fn summary_table(rec: &Recording) -> String {
         row("tasks at peak", n.to_string());
     }
     if let Some(c) = rec.cost_usd {
-        row("EC2 cost", format!("${c:.2}"));
+        let month = rec.cost_usd_per_month().map_or(String::new(), |m| {
+            format!(
+                "; ${m:.0} a month at this run's mean hourly cost (× {} h)",
+                crate::recording::HOURS_PER_MONTH
+            )
+        });
+        row(
+            "EC2 cost",
+            format!("${c:.2} for the {}{month}", duration(rec.meta.duration_s)),
+        );
     }
     row(
         "duration",

@@ -15,6 +15,9 @@ pub const HIST_LOWEST_US: u64 = 1;
 pub const HIST_HIGHEST_US: u64 = 3_600_000_000;
 pub const HIST_SIGFIG: u8 = 3;
 
+/// Hours in a month as AWS prices one (365 × 24 / 12).
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
 /// Gauges [`Recording::pool`] adds: each window's p50 and p99 95%
 /// confidence interval across replications (ms).
 pub const WINDOW_CI_GAUGES: [&str; 4] = [
@@ -625,6 +628,16 @@ pub struct Recording {
 }
 
 impl Recording {
+    /// The run's mean hourly cost × 730 h (AWS's month of 365 × 24 / 12
+    /// hours), as a bill for a month of this fleet would read; `None` without
+    /// a cost or a duration.
+    pub fn cost_usd_per_month(&self) -> Option<f64> {
+        let hours = self.meta.duration_s / 3600.0;
+        self.cost_usd
+            .filter(|_| hours > 0.0)
+            .map(|c| c / hours * HOURS_PER_MONTH)
+    }
+
     /// Latency of the whole run.
     pub fn latency(&self) -> LatencyStats {
         LatencyStats::from_histogram(&self.total, self.total_sum_ns)
@@ -980,7 +993,13 @@ impl Recording {
             let _ = writeln!(s, "{:<14}{:>12}", "tasks peak", t);
         }
         if let Some(c) = self.cost_usd {
-            let _ = writeln!(s, "{:<14}{:>12}", "cost", format!("${c:.2}"));
+            let _ = write!(s, "{:<14}{:>12}", "cost", format!("${c:.2}"));
+            match self.cost_usd_per_month() {
+                Some(m) => {
+                    let _ = writeln!(s, "  (${m:.0} a month at this run's mean hourly cost)");
+                }
+                None => s.push('\n'),
+            }
         }
         let v = self.slo_verdict();
         if v.checks.is_empty() {

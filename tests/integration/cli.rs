@@ -43,6 +43,10 @@ fn simulate_writes_the_recording_and_a_summary_table() {
         );
     }
     assert_eq!(summary["hosts"]["peak"], 3);
+    // A fixed fleet of 3 m5.large at the catalogue's $0.096/h: its month,
+    // as AWS's pricing page multiplies it, is 3 × 0.096 × 730 h.
+    let month = summary["cost_usd_per_month"].as_f64().unwrap();
+    assert!((month - 3.0 * 0.096 * 730.0).abs() < 0.01, "{month}");
     assert_eq!(summary["tasks"]["peak"], 6);
     assert!(summary["slo"]["met"].is_boolean());
     assert!(summary["engine"]["events"].as_u64().unwrap() > total);

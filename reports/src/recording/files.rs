@@ -141,6 +141,9 @@ struct SummaryFile {
     hosts: PeakFile,
     tasks: PeakFile,
     cost_usd: Option<F4>,
+    /// `cost_usd` per hour of the run × 730 (a month as AWS bills one).
+    #[serde(default)]
+    cost_usd_per_month: Option<F4>,
     slo: SloFile,
     replications: Option<ReplicationsFile>,
     notes: Vec<String>,
@@ -280,6 +283,7 @@ fn summary_file(r: &Recording) -> SummaryFile {
         hosts: PeakFile { peak: r.hosts_peak },
         tasks: PeakFile { peak: r.tasks_peak },
         cost_usd: r.cost_usd.map(Fixed),
+        cost_usd_per_month: r.cost_usd_per_month().map(Fixed),
         slo: SloFile {
             met: verdict.met,
             checks: verdict

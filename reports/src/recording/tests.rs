@@ -460,6 +460,7 @@ fn summary_json_has_the_documented_shape() {
             "hosts",
             "tasks",
             "cost_usd",
+            "cost_usd_per_month",
             "slo",
             "replications",
             "notes",
