@@ -283,7 +283,13 @@ fn summary_file(r: &Recording) -> SummaryFile {
         hosts: PeakFile { peak: r.hosts_peak },
         tasks: PeakFile { peak: r.tasks_peak },
         cost_usd: r.cost_usd.map(Fixed),
-        cost_usd_per_month: r.cost_usd_per_month().map(Fixed),
+        // From the cost as this file writes it (4 decimals), so that a
+        // recording read back writes the same bytes again.
+        cost_usd_per_month: r.cost_usd_per_month().map(|m| {
+            let exact = r.cost_usd.unwrap_or(0.0);
+            let written = round_to(exact, 4);
+            Fixed(if exact > 0.0 { m * written / exact } else { m })
+        }),
         slo: SloFile {
             met: verdict.met,
             checks: verdict
