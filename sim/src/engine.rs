@@ -310,7 +310,7 @@ impl<'a> Simulation<'a> {
         sim
     }
 
-    /// Steady state at t = 0 (DESIGN.md): hosts InService, tasks placed,
+    /// Steady state at t = 0 (docs/scenario-format.md): hosts InService, tasks placed,
     /// running and healthy, nothing logged as a launch.
     fn start_fleet(&mut self) {
         for _ in 0..self.asg.desired {

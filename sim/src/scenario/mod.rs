@@ -11,8 +11,9 @@
 //! ```
 //!
 //! Architecture invariant: this module (with `empirical` sample files) is the
-//! only part of the sim crate that reads files. The format is DESIGN.md's
-//! "Scenario file"; the defaults are documented on the fields of `raw.rs`.
+//! only part of the sim crate that reads files. The format is
+//! `docs/scenario-format.md`; the defaults are documented on the fields of
+//! `raw.rs`.
 
 mod describe;
 mod error;

@@ -50,7 +50,7 @@ pub const DEFAULT_MAX_STEP: u32 = 10_000;
 pub const DEFAULT_INSTANCE_WARMUP: Nanos = 300 * NANOS_PER_SEC;
 /// Service `queue_limit`: 100 waiting requests per task. Not an AWS setting
 /// (it stands for the application server's accept queue); 100 is the figure
-/// the DESIGN.md example uses.
+/// the project's design example of a scenario uses.
 pub const DEFAULT_QUEUE_LIMIT: u32 = 100;
 /// Service `cpu_per_request`: 0.0, requests do not load the CPU (pure
 /// waiting, e.g. on a database) unless the file says so.
