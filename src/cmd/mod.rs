@@ -5,7 +5,8 @@
 //! 0 done; 1 the SLO or the comparison failed (with --check-slo, --check);
 //! 2 bad input (a file, a field, an option: the message names it);
 //! 3 the target or the environment failed (a dead target, a full disk, a
-//! folder that cannot be written); 130 interrupted by a signal.
+//! folder that cannot be written); 130 interrupted by a signal; 137 a load
+//! test abandoned by a third signal, nothing written (loadgen::stop).
 
 pub mod compare;
 pub mod interrupt;
