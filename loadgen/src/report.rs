@@ -10,7 +10,8 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-pub const LOADTEST_FILE: &str = "loadtest.json";
+/// `loadtest.json`; the recording folder owns it (reports::staging).
+pub use dockmaster_reports::staging::LOADTEST_FILE;
 
 /// Latency figures in ms (null when there is nothing to measure).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -38,7 +38,12 @@ pub struct Rendered {
 pub fn render_dir(dir: &Path) -> Result<Rendered, ReportError> {
     let rec = Recording::read_dir(dir)?;
     let staging = Staging::begin(dir, Writes::Report)?;
-    let drawn = write_report(&rec, staging.path())?;
+    // A recording older than run ids gets the id its content would have.
+    let run_id = match &rec.run_id {
+        Some(id) => id.clone(),
+        None => rec.content_run_id()?,
+    };
+    let drawn = write_report(&rec, &run_id, staging.path())?;
     let tmp = staging.path().to_path_buf();
     let expected = rec.run_id.clone();
     staging.commit_checked(|new| {
@@ -69,22 +74,17 @@ fn id_or_none(id: Option<&RunId>) -> String {
 }
 
 /// Writes the charts and `report.html` of `rec` into `dir` (which holds,
-/// or will hold, its files), each carrying the recording's run id. Not
-/// atomic by itself: write into a [`Staging`] folder.
-pub fn write_report(rec: &Recording, dir: &Path) -> Result<Rendered, ReportError> {
-    let run_id = match &rec.run_id {
-        Some(id) => id.clone(),
-        None => rec.content_run_id()?,
-    };
+/// or will hold, its files), each carrying `run_id`, the id its data files
+/// carry (what [`Recording::write_dir`] returned). Not atomic by itself:
+/// write into a [`Staging`] folder.
+pub fn write_report(rec: &Recording, run_id: &RunId, dir: &Path) -> Result<Rendered, ReportError> {
     let charts = charts::recording_charts(rec)?;
-    let written = charts::write_charts(dir, &charts, &RECORDING_CHARTS, &run_id)?;
+    let written = charts::write_charts(dir, &charts, &RECORDING_CHARTS, run_id)?;
     let html = dir.join(REPORT_HTML);
-    std::fs::write(&html, report_html(rec, &charts, &run_id)).map_err(|source| {
-        ReportError::Io {
-            action: "write",
-            path: html.clone(),
-            source,
-        }
+    std::fs::write(&html, report_html(rec, &charts, run_id)).map_err(|source| ReportError::Io {
+        action: "write",
+        path: html.clone(),
+        source,
     })?;
     Ok(Rendered {
         html,

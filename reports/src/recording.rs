@@ -18,6 +18,12 @@ pub const HIST_SIGFIG: u8 = 3;
 /// Hours in a month as AWS prices one (365 × 24 / 12).
 pub const HOURS_PER_MONTH: f64 = 730.0;
 
+/// `cost_usd` over a run of `duration_s`, as a month of it costs.
+pub(crate) fn monthly(cost_usd: f64, duration_s: f64) -> Option<f64> {
+    let hours = duration_s / 3600.0;
+    (hours > 0.0).then(|| cost_usd / hours * HOURS_PER_MONTH)
+}
+
 /// Gauges [`Recording::pool`] adds: each window's p50 and p99 95%
 /// confidence interval across replications (ms).
 pub const WINDOW_CI_GAUGES: [&str; 4] = [
@@ -632,10 +638,7 @@ impl Recording {
     /// hours), as a bill for a month of this fleet would read; `None` without
     /// a cost or a duration.
     pub fn cost_usd_per_month(&self) -> Option<f64> {
-        let hours = self.meta.duration_s / 3600.0;
-        self.cost_usd
-            .filter(|_| hours > 0.0)
-            .map(|c| c / hours * HOURS_PER_MONTH)
+        monthly(self.cost_usd?, self.meta.duration_s)
     }
 
     /// Latency of the whole run.

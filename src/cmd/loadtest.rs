@@ -160,7 +160,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             source,
         })?;
     // Every recording gets its pictures, a load test's too.
-    dockmaster_reports::html::write_report(&outcome.recording, dir)
+    dockmaster_reports::html::write_report(&outcome.recording, &run_id, dir)
         .with_context(|| format!("drawing the report in {}", a.out.display()))?;
     staging
         .commit()

@@ -148,10 +148,10 @@ fn up_front(scenario: &dockmaster_sim::Scenario, replications: u32, progress: &P
 fn write(recording: &Recording, staging: &Staging) -> Result<()> {
     let dir = staging.path();
     let shown = staging.target().display();
-    recording
+    let run_id = recording
         .write_dir(dir)
         .with_context(|| format!("writing the recording to {shown}"))?;
-    dockmaster_reports::html::write_report(recording, dir)
+    dockmaster_reports::html::write_report(recording, &run_id, dir)
         .with_context(|| format!("drawing the report in {shown}"))?;
     Ok(())
 }

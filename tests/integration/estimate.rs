@@ -62,8 +62,8 @@ fn measured_child() {
     let s = dockmaster_sim::scenario::load(std::path::Path::new(&path)).unwrap();
     let rec = engine::run(&s, s.seed, &|_| {});
     let dir = tempfile::tempdir().unwrap();
-    rec.write_dir(dir.path()).unwrap();
-    dockmaster_reports::html::write_report(&rec, dir.path()).unwrap();
+    let run_id = rec.write_dir(dir.path()).unwrap();
+    dockmaster_reports::html::write_report(&rec, &run_id, dir.path()).unwrap();
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let hwm = status
         .lines()

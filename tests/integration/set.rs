@@ -77,11 +77,18 @@ fn a_bad_set_exits_2_naming_it() {
         ("desired", "expected PATH=VALUE"),
     ];
     for (set, words) in cases {
-        for cmd in ["validate", "simulate"] {
-            let o = dockmaster(
-                &[cmd, file, "--set", set, "-o", "/nonexistent/never-written"]
-                    [..if cmd == "validate" { 4 } else { 6 }],
-            );
+        for args in [
+            vec!["validate", file, "--set", set],
+            vec![
+                "simulate",
+                file,
+                "--set",
+                set,
+                "-o",
+                "/nonexistent/never-written",
+            ],
+        ] {
+            let (cmd, o) = (args[0], dockmaster(&args));
             assert_eq!(
                 o.status.code(),
                 Some(2),

@@ -137,7 +137,8 @@ fn render_dir_works_from_the_files_alone() {
     assert_eq!(html, again);
     // In-memory and from-files renders agree.
     let direct = tempfile::tempdir().unwrap();
-    write_report(&rec, direct.path()).unwrap();
+    let run_id = rec.write_dir(direct.path()).unwrap();
+    write_report(&rec, &run_id, direct.path()).unwrap();
     assert_eq!(
         std::fs::read_to_string(direct.path().join("charts/latency.svg")).unwrap(),
         std::fs::read_to_string(dir.path().join("charts/latency.svg")).unwrap()

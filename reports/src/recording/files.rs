@@ -285,11 +285,10 @@ fn summary_file(r: &Recording) -> SummaryFile {
         cost_usd: r.cost_usd.map(Fixed),
         // From the cost as this file writes it (4 decimals), so that a
         // recording read back writes the same bytes again.
-        cost_usd_per_month: r.cost_usd_per_month().map(|m| {
-            let exact = r.cost_usd.unwrap_or(0.0);
-            let written = round_to(exact, 4);
-            Fixed(if exact > 0.0 { m * written / exact } else { m })
-        }),
+        cost_usd_per_month: r
+            .cost_usd
+            .and_then(|c| monthly(round_to(c, 4), m.duration_s))
+            .map(Fixed),
         slo: SloFile {
             met: verdict.met,
             checks: verdict
