@@ -4,7 +4,7 @@
 //! defect of issue 10 (it failed before staging folders and run ids).
 
 use crate::util::{dockmaster, scenario, simulate_quietly, stderr, stdout, write_scenario};
-use dockmaster_reports::Recording;
+use dockmaster_reports::{Recording, RunId};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -40,25 +40,17 @@ fn hidden_in(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-fn run_ids(dir: &Path) -> Vec<(String, Option<String>)> {
-    [
-        "summary.json",
-        "timeseries.csv",
-        "latency.hlog",
-        "events.csv",
-    ]
-    .iter()
-    .map(|f| {
-        let text = std::fs::read_to_string(dir.join(f)).unwrap_or_default();
-        let id = text.split("run_id").nth(1).map(|rest| {
-            rest.trim_start_matches(['=', '"', ':', ' '])
-                .chars()
-                .take(16)
-                .collect()
-        });
-        (f.to_string(), id)
-    })
-    .collect()
+/// The run id each file of a recording carries, as the reader parses it.
+fn run_ids(dir: &Path) -> Vec<(&'static str, Option<String>)> {
+    let summary = Recording::read_run_id(dir)
+        .unwrap()
+        .map(|id| id.to_string());
+    let mut ids = vec![("summary.json", summary)];
+    for f in ["timeseries.csv", "latency.hlog", "events.csv"] {
+        let bytes = std::fs::read(dir.join(f)).unwrap_or_default();
+        ids.push((f, RunId::from_comments(&bytes).map(|id| id.to_string())));
+    }
+    ids
 }
 
 /// A long `simulate` without a terminal (a CI log): it says up front how
