@@ -2,7 +2,7 @@
 //! launch, deploy step, failure, replacement and drain, in `events.csv`
 //! (`t_s,kind,subject,detail`).
 
-use crate::recording::ReportError;
+use crate::error::ReportError;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 

@@ -16,6 +16,7 @@ pub mod charts;
 pub mod compare;
 pub mod events;
 pub mod html;
+pub mod error;
 pub mod recording;
 pub mod run_id;
 pub mod staging;

@@ -1,0 +1,167 @@
+//! Pooling replications of one scenario into one recording.
+
+use super::*;
+
+impl Recording {
+    /// Pools replications of one scenario (same windows, same gauges):
+    /// per-window histograms merged, counters summed, `in_system` and gauges
+    /// averaged; top-level figures from the pooled histogram. Peaks are the
+    /// maximum over replications, cost the mean, engine stats the sum; notes
+    /// are kept once each, in order, plus a note naming the seeds.
+    /// `replications` holds each replication's latency figures and error
+    /// rate: mean and 95% Student-t interval. Depends only on the input
+    /// order.
+    ///
+    /// # Panics
+    /// If `reps` is empty, or the replications differ in window count or
+    /// gauge names (they are not replications of one scenario).
+    pub fn pool(reps: Vec<Recording>) -> Recording {
+        assert!(!reps.is_empty(), "pool needs at least one recording");
+        let first = &reps[0];
+        for r in &reps[1..] {
+            assert_eq!(
+                r.windows.len(),
+                first.windows.len(),
+                "pool: replications must have the same windows"
+            );
+            assert_eq!(
+                r.gauge_names, first.gauge_names,
+                "pool: replications must have the same gauges"
+            );
+        }
+        let n = reps.len();
+
+        let lats: Vec<LatencyStats> = reps.iter().map(Recording::latency).collect();
+        let ci = |f: fn(&LatencyStats) -> f64| -> Ci95 {
+            let xs: Vec<f64> = lats.iter().map(f).filter(|x| x.is_finite()).collect();
+            mean_ci95(&xs).into()
+        };
+        let rates: Vec<f64> = reps.iter().map(Recording::error_rate).collect();
+        let replications = Replications {
+            n: n as u32,
+            latency_ms: ReplicatedLatency {
+                mean: ci(|l| l.mean_ms),
+                p50: ci(|l| l.p50_ms),
+                p90: ci(|l| l.p90_ms),
+                p99: ci(|l| l.p99_ms),
+                p999: ci(|l| l.p999_ms),
+                max: ci(|l| l.max_ms),
+            },
+            error_rate: mean_ci95(&rates).into(),
+        };
+
+        let mut serializer = V2Serializer::new();
+        let windows = (0..first.windows.len())
+            .map(|i| {
+                let mut hist = new_histogram();
+                let mut w = Window {
+                    t_start_s: first.windows[i].t_start_s,
+                    offered: 0,
+                    ok: 0,
+                    errors: [0; 7],
+                    latency: LatencyStats::EMPTY,
+                    in_system: 0.0,
+                    gauges: vec![0.0; first.gauge_names.len()],
+                    sum_ns: 0,
+                    histogram_v2z: Vec::new(),
+                };
+                for r in &reps {
+                    let rw = &r.windows[i];
+                    hist.add(rw.histogram())
+                        .expect("histograms with equal bounds add");
+                    w.offered += rw.offered;
+                    w.sum_ns += rw.sum_ns;
+                    for (a, b) in w.errors.iter_mut().zip(rw.errors) {
+                        *a += b;
+                    }
+                    w.in_system += rw.in_system;
+                    for (a, b) in w.gauges.iter_mut().zip(&rw.gauges) {
+                        *a += b;
+                    }
+                }
+                w.in_system /= n as f64;
+                for g in &mut w.gauges {
+                    *g /= n as f64;
+                }
+                w.ok = hist.len();
+                w.latency = LatencyStats::from_histogram(&hist, w.sum_ns);
+                w.histogram_v2z = encode_histogram(&hist, &mut serializer);
+                // Each window's p50 and p99 across replications: a 95%
+                // confidence band per window (Student t over the replications
+                // that had responses in it).
+                for pick in [|l: &LatencyStats| l.p50_ms, |l: &LatencyStats| l.p99_ms] {
+                    let xs: Vec<f64> = reps
+                        .iter()
+                        .map(|r| pick(&r.windows[i].latency))
+                        .filter(|x| x.is_finite())
+                        .collect();
+                    let c = mean_ci95(&xs);
+                    let (lo, hi) = if xs.len() >= 2 {
+                        (c.lo, c.hi)
+                    } else {
+                        (f64::NAN, f64::NAN)
+                    };
+                    w.gauges.extend([lo, hi]);
+                }
+                w
+            })
+            .collect();
+        let mut gauge_names = first.gauge_names.clone();
+        gauge_names.extend(WINDOW_CI_GAUGES.iter().map(|g| g.to_string()));
+
+        let mut total = new_histogram();
+        for r in &reps {
+            total
+                .add(&r.total)
+                .expect("histograms with equal bounds add");
+        }
+        let errors_by_kind = ErrorKind::ALL
+            .into_iter()
+            .map(|k| {
+                let c = reps
+                    .iter()
+                    .map(|r| r.errors_by_kind.get(&k).copied().unwrap_or(0))
+                    .sum();
+                (k, c)
+            })
+            .collect();
+        let peak = |f: fn(&Recording) -> Option<u32>| reps.iter().filter_map(f).max();
+        let costs: Vec<f64> = reps.iter().filter_map(|r| r.cost_usd).collect();
+        let engines: Vec<EngineStats> = reps.iter().filter_map(|r| r.engine).collect();
+        let mut notes: Vec<String> = Vec::new();
+        for r in &reps {
+            for note in &r.notes {
+                if !notes.contains(note) {
+                    notes.push(note.clone());
+                }
+            }
+        }
+        let seeds: Vec<String> = reps.iter().map(|r| r.meta.seed.to_string()).collect();
+        notes.push(format!(
+            "pooled {n} replications (seeds {}); counts are totals over all replications",
+            seeds.join(", ")
+        ));
+
+        Recording {
+            meta: first.meta.clone(),
+            gauge_names,
+            windows,
+            ok: total.len(),
+            total,
+            total_sum_ns: reps.iter().map(|r| r.total_sum_ns).sum(),
+            offered: reps.iter().map(|r| r.offered).sum(),
+            errors_by_kind,
+            hosts_peak: peak(|r| r.hosts_peak),
+            tasks_peak: peak(|r| r.tasks_peak),
+            cost_usd: (!costs.is_empty()).then(|| costs.iter().sum::<f64>() / costs.len() as f64),
+            notes,
+            engine: (!engines.is_empty()).then(|| EngineStats {
+                events: engines.iter().map(|e| e.events).sum(),
+                wall_seconds: engines.iter().map(|e| e.wall_seconds).sum(),
+            }),
+            events: first.events.clone(),
+            replications: Some(replications),
+            run_id: None,
+        }
+    }
+}
