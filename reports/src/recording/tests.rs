@@ -1,3 +1,4 @@
+use std::path::PathBuf;
 use super::*;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 
