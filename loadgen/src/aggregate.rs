@@ -31,6 +31,8 @@ use std::time::{Duration, Instant};
 pub(crate) struct Record {
     /// Scheduled instant, ns after the start of the run.
     pub sched_ns: u64,
+    /// Index into `Scenario::services`.
+    pub service: u16,
     /// When it was handed to a connection.
     pub sent_ns: u64,
     pub done_ns: u64,
@@ -228,11 +230,11 @@ impl Aggregator {
         match r.result {
             Ok(()) => {
                 self.recorder
-                    .record_ok(r.done_ns.saturating_sub(r.sched_ns));
+                    .record_ok(r.service as usize, r.done_ns.saturating_sub(r.sched_ns));
                 self.win_send_us
                     .saturating_record(ns_to_us(r.done_ns.saturating_sub(r.sent_ns)));
             }
-            Err(kind) => self.recorder.record_error(kind),
+            Err(kind) => self.recorder.record_error(r.service as usize, kind),
         }
     }
 
@@ -269,23 +271,25 @@ impl Aggregator {
     /// Seals window `k`; `last` also takes every offer still counted.
     fn close_current(&mut self, last: bool) {
         let k = self.k;
-        let mut offered = 0;
         // From now on an offer for window k or earlier (a worker more than
         // MAX_WAIT behind) is counted in window k + 1 (see count_offered).
         // A worker that read the old value just before may still add to
         // window k: the next close sweeps k again, the last one everything.
         // Sweeping two windows, not all before k, keeps a close O(1).
         self.shared.filling.store(k + 1, Ordering::SeqCst);
-        let len = self.shared.offered.len();
+        let services = self.shared.services;
+        let len = self.shared.offered.len() / services;
         let sweep = if last {
             0..len
         } else {
             k.saturating_sub(1).min(len)..(k + 1).min(len)
         };
-        for c in &self.shared.offered[sweep] {
-            offered += c.swap(0, Ordering::AcqRel);
+        for w in sweep {
+            for s in 0..services {
+                let c = &self.shared.offered[w * services + s];
+                self.recorder.record_offered(s, c.swap(0, Ordering::AcqRel));
+            }
         }
-        self.recorder.record_offered(offered);
         let l = match self.in_system.remove(&k) {
             Some((sum, n)) if n > 0 => sum / n as f64,
             _ => f64::NAN,

@@ -29,9 +29,9 @@ use crate::report::LoadtestReport;
 use crate::schedule::{expected_requests, service_paths, Schedule};
 use crate::stop::Stop;
 use crate::worker::{mix_weights, worker, WorkerJob};
-use dockmaster_reports::{ErrorKind, Meta, Recorder, Recording, Replay, SloSpec, Source};
+use dockmaster_reports::{ErrorKind, Meta, Recorder, Recording, Replay, Source};
 use dockmaster_sim::scenario::Scenario;
-use dockmaster_sim::time::{Nanos, NANOS_PER_MILLI, NANOS_PER_SEC};
+use dockmaster_sim::time::{Nanos, NANOS_PER_SEC};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
@@ -147,8 +147,11 @@ pub(crate) struct Shared {
     pub client: Client,
     pub slice_ns: u64,
     pub window_ns: u64,
-    /// Requests offered per window (by scheduled instant).
+    /// Requests offered per window (by scheduled instant) and service:
+    /// window `w`'s count of service `s` is at `w × services + s`.
     pub offered: Vec<AtomicU64>,
+    /// The scenario's services (at least one slot, for the indexing).
+    pub services: usize,
     /// The window the aggregator is filling: an offer for a window it has
     /// already sealed (a worker far behind) is counted in this one.
     pub filling: AtomicUsize,
@@ -172,11 +175,11 @@ impl Shared {
         t.saturating_duration_since(self.t0).as_nanos() as u64
     }
 
-    pub fn count_offered(&self, at_ns: u64) {
+    pub fn count_offered(&self, at_ns: u64, service: u16) {
         let w = ((at_ns / self.window_ns) as usize)
             .max(self.filling.load(Ordering::Acquire))
-            .min(self.offered.len() - 1);
-        self.offered[w].fetch_add(1, Ordering::Relaxed);
+            .min(self.offered.len() / self.services - 1);
+        self.offered[w * self.services + service as usize].fetch_add(1, Ordering::Relaxed);
         self.dispatched.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -201,6 +204,9 @@ impl Shared {
 pub const MAX_RPS: f64 = 1_000_000.0;
 /// The most windows one run records.
 pub const MAX_WINDOWS: u64 = 100_000;
+/// The most windows × services one run records: each service's part of a
+/// window costs a few hundred bytes (≈ 300 MB at this bound).
+pub const MAX_SERVICE_WINDOWS: u64 = 1_000_000;
 
 /// Time before the first request, for the workers to start.
 const LEAD: Duration = Duration::from_millis(50);
@@ -325,6 +331,20 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
             fmt_s(slice_ns.div_ceil(MAX_WINDOWS)),
         ),
     )?;
+    let services = sc.services.len().max(1);
+    check(
+        n_windows * services as u64 <= MAX_SERVICE_WINDOWS,
+        "window",
+        fmt_s(window_ns),
+        &format!(
+            "{} windows for each of {services} services make {}; a load test records at most {} \
+             (windows of at least {} for this run)",
+            group(n_windows),
+            group(n_windows * services as u64),
+            group(MAX_SERVICE_WINDOWS),
+            fmt_s(slice_ns.div_ceil(MAX_SERVICE_WINDOWS / services as u64)),
+        ),
+    )?;
     let n_windows = n_windows as usize;
     let target = Target::parse(&opts.target)?;
     let paths = service_paths(sc, &target.base_path);
@@ -335,7 +355,10 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
         client,
         slice_ns,
         window_ns,
-        offered: (0..n_windows).map(|_| AtomicU64::new(0)).collect(),
+        offered: (0..n_windows * services)
+            .map(|_| AtomicU64::new(0))
+            .collect(),
+        services,
         filling: AtomicUsize::new(0),
         dispatched: AtomicU64::new(0),
         horizons: (0..threads)
@@ -348,23 +371,12 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
     });
 
     let meta = Meta {
-        scenario: sc.name.clone(),
-        seed: opts.seed,
-        source: Source::Loadtest,
-        version: env!("CARGO_PKG_VERSION").to_string(),
         window_s: window_ns as f64 / NANOS_PER_SEC as f64,
         duration_s: slice_ns as f64 / NANOS_PER_SEC as f64,
-        slo: SloSpec {
-            p50_ms: sc.slo.p50.map(ms),
-            p90_ms: sc.slo.p90.map(ms),
-            p99_ms: sc.slo.p99.map(ms),
-            error_rate: sc.slo.error_rate,
-        },
         start_unix_s: start_wall
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64()),
         target: Some(opts.target.clone()),
-        scenario_text: sc.source_text.clone(),
         replay: match &opts.mode {
             Mode::Open { rate_scale, .. } => Replay::Open {
                 rate_scale: *rate_scale,
@@ -373,6 +385,7 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
                 connections: *connections as u64,
             },
         },
+        ..sc.meta(opts.seed, Source::Loadtest)
     };
     opts.stop.attach(opts.drain);
     let recorder = Recorder::new(meta, GAUGES.iter().map(|g| g.to_string()).collect());
@@ -435,10 +448,6 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
     let measured = agg.join().expect("aggregator thread panicked");
     opts.stop.finished();
     Ok(finish(&opts, &shared, measured, threads))
-}
-
-fn ms(ns: Nanos) -> f64 {
-    ns as f64 / NANOS_PER_MILLI as f64
 }
 
 fn fmt_s(ns: Nanos) -> String {

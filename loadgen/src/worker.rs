@@ -77,9 +77,10 @@ fn send_record(sh: &Shared, rec: &SyncSender<Record>, r: Record) {
     }
 }
 
-fn to_record(sh: &Shared, sched_ns: u64, ex: &crate::client::Exchange) -> Record {
+fn to_record(sh: &Shared, sched_ns: u64, service: u16, ex: &crate::client::Exchange) -> Record {
     Record {
         sched_ns,
+        service,
         sent_ns: sh.ns(ex.sent).max(sched_ns),
         done_ns: sh.ns(ex.done),
         result: ex.result.map(|_| ()),
@@ -164,7 +165,7 @@ async fn open_worker(
             sh.mark_stopped();
             break;
         }
-        sh.count_offered(job.at_ns);
+        sh.count_offered(job.at_ns, job.service);
         let Some(permit) = connection_slot(&sh, &slots).await else {
             sh.mark_stopped();
             break;
@@ -177,7 +178,7 @@ async fn open_worker(
                 idle.lock().expect("pool lock").push(tx);
             }
             drop(permit);
-            send_record(&sh, &rec, to_record(&sh, job.at_ns, &ex));
+            send_record(&sh, &rec, to_record(&sh, job.at_ns, job.service, &ex));
         });
     }
     horizon.store(u64::MAX, Ordering::Release);
@@ -258,9 +259,9 @@ async fn closed_worker(
                     break;
                 }
                 let service = pick(&mix, open01(&mut rng));
-                sh.count_offered(now);
+                sh.count_offered(now, service);
                 let ex = sh.client.exchange_owned(service, &mut conn).await;
-                send_record(&sh, &rec, to_record(&sh, now, &ex));
+                send_record(&sh, &rec, to_record(&sh, now, service, &ex));
             }
         });
     }

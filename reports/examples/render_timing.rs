@@ -57,6 +57,7 @@ fn synthetic(dir: &std::path::Path) {
         scenario_text: "# Two hours of a sale, for timing the report.\nname = \"render-timing\"\n"
             .into(),
         replay: Replay::default(),
+        services: vec![],
     };
     let mut r = Recorder::new(meta, gauges.iter().map(|g| g.to_string()).collect());
     let mut x: u64 = 0x2545_F491_4F6C_DD1D;
@@ -77,15 +78,15 @@ fn synthetic(dir: &std::path::Path) {
         // Sample 1 in 20 responses (weights keep the histograms realistic
         // without spending the example's time on recording).
         let n = (rps * window_s / 20.0) as u64;
-        r.record_offered(n * 20);
+        r.record_offered(0, n * 20);
         for _ in 0..n {
             let ms = 40.0 * -(next().max(1e-12)).ln();
             for _ in 0..20 {
-                r.record_ok((ms * 1e6) as u64);
+                r.record_ok(0, (ms * 1e6) as u64);
             }
         }
         if w % 50 == 7 {
-            r.record_error(ErrorKind::Http503);
+            r.record_error(0, ErrorKind::Http503);
         }
         let hosts = if rps > 1000.0 { 20.0 } else { 4.0 };
         let g = [

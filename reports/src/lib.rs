@@ -14,9 +14,9 @@
 
 pub mod charts;
 pub mod compare;
+pub mod error;
 pub mod events;
 pub mod html;
-pub mod error;
 pub mod recording;
 pub mod run_id;
 pub mod staging;

@@ -22,11 +22,10 @@ use crate::placement::{indexed::Indexed, Placement, TaskSpec};
 use crate::rng::{replication_seed, stream, Rng};
 use crate::scenario::{Algorithm, Scenario};
 use crate::task::{Task, TaskState};
-use crate::time::{Nanos, SimTime, NANOS_PER_MILLI, NANOS_PER_SEC};
+use crate::time::{Nanos, SimTime, NANOS_PER_SEC};
 use crate::traffic::ArrivalStream;
 use dockmaster_reports::{
-    EngineStats, ErrorKind, FleetEvent, Meta, Recorder, Recording, Replay, RunTotals, SloSpec,
-    Source,
+    EngineStats, ErrorKind, FleetEvent, Recorder, Recording, RunTotals, Source,
 };
 use rand::Rng as _;
 
@@ -220,24 +219,7 @@ impl<'a> Simulation<'a> {
             })
             .collect();
 
-        let meta = Meta {
-            scenario: scenario.name.clone(),
-            seed,
-            source: Source::Simulate,
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            window_s: scenario.window as f64 / NANOS_PER_SEC as f64,
-            duration_s: scenario.duration as f64 / NANOS_PER_SEC as f64,
-            slo: SloSpec {
-                p50_ms: scenario.slo.p50.map(ms),
-                p90_ms: scenario.slo.p90.map(ms),
-                p99_ms: scenario.slo.p99.map(ms),
-                error_rate: scenario.slo.error_rate,
-            },
-            start_unix_s: 0.0,
-            target: None,
-            scenario_text: scenario.source_text.clone(),
-            replay: Replay::default(),
-        };
+        let meta = scenario.meta(seed, Source::Simulate);
         let mut gauges: Vec<String> = GAUGES.iter().map(|g| g.to_string()).collect();
         let cost = gauges.pop().expect("cost_usd is last");
         gauges.extend(
@@ -589,14 +571,15 @@ impl<'a> Simulation<'a> {
     }
 
     fn on_arrival(&mut self, service: u16) {
-        self.recorder.record_offered(1);
+        let sv = service as usize;
+        self.recorder.record_offered(sv, 1);
         self.schedule_next_arrival(service);
         let svc = &mut self.services[service as usize];
         let Some(t) = svc
             .target_group
             .pick(self.algorithm, &self.tasks, &mut svc.alb_rng)
         else {
-            self.recorder.record_error(ErrorKind::Http503);
+            self.recorder.record_error(sv, ErrorKind::Http503);
             return;
         };
         svc.routed += 1;
@@ -607,7 +590,7 @@ impl<'a> Simulation<'a> {
             // (docs/aws-behaviour.md §2.3, "target RST on connect" → 502). A
             // powered-off host would time out instead (504 after 10 s); we take
             // the quick failure.
-            self.recorder.record_error(ErrorKind::Http502);
+            self.recorder.record_error(sv, ErrorKind::Http502);
             return;
         }
         if let Some(slot) = task.idle.pop() {
@@ -620,7 +603,7 @@ impl<'a> Simulation<'a> {
             task.queue.push_back(now);
             self.in_system += 1;
         } else {
-            self.recorder.record_error(ErrorKind::Http503);
+            self.recorder.record_error(sv, ErrorKind::Http503);
         }
     }
 
@@ -757,7 +740,8 @@ impl<'a> Simulation<'a> {
         let now = self.kernel.now();
         let t = &mut self.tasks[task as usize];
         let s = &mut t.slots[slot as usize];
-        self.recorder.record_ok(now.0 - s.arrival.0);
+        self.recorder
+            .record_ok(t.service as usize, now.0 - s.arrival.0);
         self.in_system -= 1;
         if let Some(next) = t.queue.pop_front() {
             // Same slot, still busy.
@@ -799,8 +783,9 @@ impl<'a> Simulation<'a> {
                 busy += 1;
             }
         }
+        let sv = t.service as usize;
         for _ in 0..queued + busy {
-            self.recorder.record_error(kind);
+            self.recorder.record_error(sv, kind);
         }
         self.in_system -= (queued + busy) as u64;
         for _ in 0..busy {
@@ -837,10 +822,6 @@ pub const GAUGES: [&str; 12] = [
     "asg_desired",
     "cost_usd",
 ];
-
-fn ms(ns: Nanos) -> f64 {
-    ns as f64 / NANOS_PER_MILLI as f64
-}
 
 /// One replication.
 pub fn run(scenario: &Scenario, seed: u64, progress: &dyn Fn(Nanos)) -> Recording {

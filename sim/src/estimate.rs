@@ -61,8 +61,10 @@ const PER_QUEUED: u64 = 16;
 /// A window: its row, gauges, CPU audit and share of the report (measured
 /// 0.9 KB empty, 2.1 KB with a request or two).
 const PER_WINDOW: u64 = 3 << 10;
-/// Each service adds a gauge column to every window and its report.
-const PER_WINDOW_SERVICE: u64 = 64;
+/// Each service adds to every window a gauge column, its own part of the
+/// window (a `ServiceWindow`, ~100 B, and an encoded empty histogram,
+/// ~40 B), nine columns of timeseries.csv and its share of the report.
+const PER_WINDOW_SERVICE: u64 = 320;
 /// A window's histogram costs up to ~4 B per latency bucket it hits
 /// (HdrHistogram V2 encoding: a count and a run of zeros); it hits at most
 /// one bucket per request, and in practice far fewer than the 23,552 of the
@@ -228,14 +230,19 @@ impl WorkEstimate {
             ));
         }
         let per_window_requests = peak_rps * s.window as f64 / NANOS_PER_SEC as f64;
-        let hist = 64.0 + PER_BUCKET as f64 * per_window_requests.min(HIST_BUCKETS as f64);
+        // The fleet's histogram, and the services' between them: each
+        // request lands in one bucket of each.
+        let services = s.services.len() as f64;
+        let hist = 64.0
+            + PER_BUCKET as f64
+                * (per_window_requests.min(HIST_BUCKETS as f64)
+                    + per_window_requests.min(services * HIST_BUCKETS as f64));
         parts.push((
             format!(
                 "windows: {windows} of {}",
                 crate::time::format_duration(s.window)
             ),
-            windows
-                * (PER_WINDOW as f64 + PER_WINDOW_SERVICE as f64 * s.services.len() as f64 + hist),
+            windows * (PER_WINDOW as f64 + PER_WINDOW_SERVICE as f64 * services + hist),
         ));
         let policies = s
             .services

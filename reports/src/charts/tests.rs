@@ -80,6 +80,7 @@ impl Synth {
                 self.scenario, self.rps
             ),
             replay: Replay::default(),
+            services: vec![],
         };
         let names: Vec<String> = self.gauges.iter().map(|g| g.to_string()).collect();
         let mut r = Recorder::new(meta, names);
@@ -92,11 +93,11 @@ impl Synth {
         };
         for w in 0..self.windows {
             let n = (self.rps * self.window_s).round() as u64;
-            r.record_offered(n);
+            r.record_offered(0, n);
             for _ in 0..n {
                 let fail = self.errors_from.is_some_and(|from| w >= from) && uniform() < 0.05;
                 if fail {
-                    r.record_error(ErrorKind::Http503);
+                    r.record_error(0, ErrorKind::Http503);
                     continue;
                 }
                 // Exponential body around the median plus a rare slow tail.
@@ -105,7 +106,7 @@ impl Synth {
                 if uniform() < 0.01 {
                     ms *= 4.0;
                 }
-                r.record_ok((ms.max(0.01) * 1e6) as u64);
+                r.record_ok(0, (ms.max(0.01) * 1e6) as u64);
             }
             let t = w as f64;
             let gauges: Vec<f64> = self

@@ -5,7 +5,7 @@
 
 use super::*;
 use hdrhistogram::serialization::interval_log::{
-    IntervalLogIterator, IntervalLogWriterBuilder, LogEntry, LogIteratorError,
+    IntervalLogIterator, IntervalLogWriterBuilder, LogEntry, LogIteratorError, Tag,
 };
 use hdrhistogram::serialization::V2DeflateSerializer;
 use serde::ser::SerializeMap;
@@ -145,6 +145,10 @@ struct SummaryFile {
     #[serde(default)]
     cost_usd_per_month: Option<F4>,
     slo: SloFile,
+    /// Each service's figures, in the scenario's order; absent in
+    /// recordings written before services were.
+    #[serde(default, skip_serializing_if = "ServicesFile::is_empty")]
+    services: ServicesFile,
     replications: Option<ReplicationsFile>,
     notes: Vec<String>,
     scenario_text: String,
@@ -203,10 +207,65 @@ struct SloFile {
 
 #[derive(Serialize, Deserialize)]
 struct SloCheckFile {
+    /// Whose objective: a service's in the top-level list (absent for the
+    /// fleet's, and under `services.NAME.slo`, where it goes without saying).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    service: Option<String>,
     name: String,
     target: F6,
     actual: F6,
     met: bool,
+}
+
+/// `services`: one entry per service, keyed by name, in the scenario's
+/// order (a JSON object whose key order is the file's, not sorted).
+#[derive(Default)]
+struct ServicesFile(Vec<(String, ServiceFile)>);
+
+impl ServicesFile {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct ServiceFile {
+    requests: RequestsFile,
+    latency_ms: LatencyFile,
+    slo: SloFile,
+}
+
+impl Serialize for ServicesFile {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (name, f) in &self.0 {
+            m.serialize_entry(name, f)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for ServicesFile {
+    fn deserialize<De: serde::Deserializer<'de>>(d: De) -> Result<Self, De::Error> {
+        struct InOrder;
+        impl<'de> serde::de::Visitor<'de> for InOrder {
+            type Value = ServicesFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of services by name")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<ServicesFile, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = a.next_entry::<String, ServiceFile>()? {
+                    out.push(entry);
+                }
+                Ok(ServicesFile(out))
+            }
+        }
+        d.deserialize_map(InOrder)
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -257,12 +316,40 @@ struct EngineFile {
     wall_seconds: F4,
 }
 
-fn summary_file(r: &Recording) -> SummaryFile {
-    let m = &r.meta;
+fn requests_file(offered: u64, ok: u64, errors: &BTreeMap<ErrorKind, u64>) -> RequestsFile {
     let mut kinds = [0; 7];
-    for (k, c) in &r.errors_by_kind {
+    for (k, c) in errors {
         kinds[k.index()] = *c;
     }
+    let total_errors = kinds.iter().sum();
+    RequestsFile {
+        total: offered,
+        ok,
+        errors: total_errors,
+        error_rate: Fixed(error_rate(ok, total_errors)),
+        errors_by_kind: KindCounts(kinds),
+    }
+}
+
+/// The verdict of `checks`, each naming its service when `named`.
+fn slo_file<'a>(checks: impl Iterator<Item = &'a SloCheck>, named: bool) -> SloFile {
+    let checks: Vec<SloCheckFile> = checks
+        .map(|c| SloCheckFile {
+            service: c.service.clone().filter(|_| named),
+            name: c.name.clone(),
+            target: Fixed(c.target),
+            actual: Fixed(c.actual),
+            met: c.met,
+        })
+        .collect();
+    SloFile {
+        met: checks.iter().all(|c| c.met),
+        checks,
+    }
+}
+
+fn summary_file(r: &Recording) -> SummaryFile {
+    let m = &r.meta;
     let verdict = r.slo_verdict();
     SummaryFile {
         scenario: m.scenario.clone(),
@@ -272,13 +359,7 @@ fn summary_file(r: &Recording) -> SummaryFile {
         run_id: None,
         window_s: m.window_s,
         duration_s: m.duration_s,
-        requests: RequestsFile {
-            total: r.offered,
-            ok: r.ok,
-            errors: r.errors(),
-            error_rate: Fixed(r.error_rate()),
-            errors_by_kind: KindCounts(kinds),
-        },
+        requests: requests_file(r.offered, r.ok, &r.errors_by_kind),
         latency_ms: (&r.latency()).into(),
         hosts: PeakFile { peak: r.hosts_peak },
         tasks: PeakFile { peak: r.tasks_peak },
@@ -289,19 +370,20 @@ fn summary_file(r: &Recording) -> SummaryFile {
             .cost_usd
             .and_then(|c| monthly(round_to(c, 4), m.duration_s))
             .map(Fixed),
-        slo: SloFile {
-            met: verdict.met,
-            checks: verdict
-                .checks
+        slo: slo_file(verdict.checks.iter(), true),
+        services: ServicesFile(
+            r.services
                 .iter()
-                .map(|c| SloCheckFile {
-                    name: c.name.clone(),
-                    target: Fixed(c.target),
-                    actual: Fixed(c.actual),
-                    met: c.met,
+                .map(|s| {
+                    let f = ServiceFile {
+                        requests: requests_file(s.offered, s.ok, &s.errors_by_kind),
+                        latency_ms: (&s.latency()).into(),
+                        slo: slo_file(verdict.of(Some(&s.name)), false),
+                    };
+                    (s.name.clone(), f)
                 })
                 .collect(),
-        },
+        ),
         replications: r.replications.map(|rep| ReplicationsFile {
             n: rep.n,
             latency_ms: RepLatencyFile {
@@ -335,7 +417,27 @@ fn json_bytes(s: &SummaryFile) -> Vec<u8> {
 // ---------------------------------------------------------------------------
 // timeseries.csv
 
-fn csv_header(gauge_names: &[String]) -> Vec<String> {
+/// What each service's columns hold, in order: `<metric>_<service>`.
+const SERVICE_METRICS: [&str; 9] = [
+    "offered",
+    "completed",
+    "errors",
+    "mean_ms",
+    "p50_ms",
+    "p90_ms",
+    "p99_ms",
+    "p999_ms",
+    "max_ms",
+];
+
+/// The columns of one service, after the fleet's and the gauges.
+fn service_columns(service: &str) -> impl Iterator<Item = String> + '_ {
+    SERVICE_METRICS
+        .iter()
+        .map(move |m| format!("{m}_{service}"))
+}
+
+fn csv_header(gauge_names: &[String], services: &[ServiceMeta]) -> Vec<String> {
     let mut h: Vec<String> = ["t_start_s", "offered", "completed", "errors"]
         .iter()
         .map(|s| s.to_string())
@@ -359,6 +461,9 @@ fn csv_header(gauge_names: &[String]) -> Vec<String> {
         .map(|s| s.to_string()),
     );
     h.extend(gauge_names.iter().cloned());
+    for s in services {
+        h.extend(service_columns(&s.name));
+    }
     h
 }
 
@@ -376,7 +481,7 @@ pub(super) fn timeseries_csv(r: &Recording) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
-    w.write_record(csv_header(&r.gauge_names))
+    w.write_record(csv_header(&r.gauge_names, &r.meta.services))
         .expect("writing CSV to memory");
     for win in &r.windows {
         let mut row = vec![
@@ -394,6 +499,15 @@ pub(super) fn timeseries_csv(r: &Recording) -> Vec<u8> {
         );
         row.push(fmt_fixed(win.in_system, CSV_DECIMALS));
         row.extend(win.gauges.iter().map(|&g| fmt_trim(g, GAUGE_DECIMALS)));
+        for s in &win.services {
+            row.extend([count(s.offered), count(s.ok), count(s.errors)]);
+            row.extend(
+                s.latency
+                    .named()
+                    .iter()
+                    .map(|(_, x)| fmt_fixed(*x, CSV_DECIMALS)),
+            );
+        }
         w.write_record(&row).expect("writing CSV to memory");
     }
     w.into_inner().expect("flushing CSV to memory")
@@ -406,9 +520,11 @@ fn secs(x: f64) -> Duration {
     Duration::from_secs_f64(if x.is_finite() { x.max(0.0) } else { 0.0 })
 }
 
-/// The bytes of `latency.hlog`: an HdrHistogram interval log, one interval
-/// per window (start relative to BaseTime = `meta.start_unix_s`), values in
-/// µs, V2 deflate compressed, max column in ms (`MaxValueDivisor 1000`).
+/// The bytes of `latency.hlog`: an HdrHistogram interval log, one untagged
+/// interval per window for the fleet, then one per service tagged
+/// `Tag=<service>` (start relative to BaseTime = `meta.start_unix_s`),
+/// values in µs, V2 deflate compressed, max column in ms
+/// (`MaxValueDivisor 1000`).
 pub(super) fn hlog(r: &Recording) -> Result<Vec<u8>, String> {
     let m = &r.meta;
     let mut buf = Vec::new();
@@ -425,6 +541,7 @@ pub(super) fn hlog(r: &Recording) -> Result<Vec<u8>, String> {
             fmt_trim(m.window_s, 3)
         ))
         .add_comment("values are microseconds; MaxValueDivisor 1000 shows the max column in ms")
+        .add_comment("untagged intervals are the fleet's; Tag=<service> intervals each service's")
         .add_comment("[Histogram log format version 1.3]")
         .with_start_time(start)
         .with_base_time(start)
@@ -432,21 +549,31 @@ pub(super) fn hlog(r: &Recording) -> Result<Vec<u8>, String> {
     let mut writer = builder
         .begin_log_with(&mut buf, &mut serializer)
         .map_err(|e| e.to_string())?;
+    let tags = m
+        .services
+        .iter()
+        .map(|s| {
+            Tag::new(&s.name)
+                .ok_or_else(|| format!("service name `{}` cannot be an interval-log tag", s.name))
+        })
+        .collect::<Result<Vec<Tag>, String>>()?;
     for (i, w) in r.windows.iter().enumerate() {
+        let (start, length) = (secs(w.t_start_s), secs(r.window_duration_s(i)));
         writer
-            .write_histogram(
-                &w.histogram(),
-                secs(w.t_start_s),
-                secs(r.window_duration_s(i)),
-                None,
-            )
+            .write_histogram(&w.histogram(), start, length, None)
             .map_err(|e| e.to_string())?;
+        for (s, tag) in w.services.iter().zip(&tags) {
+            writer
+                .write_histogram(&s.histogram(), start, length, Some(*tag))
+                .map_err(|e| e.to_string())?;
+        }
     }
     Ok(buf)
 }
 
-/// The encoded (base64-decoded) histograms of an interval log, in order.
-fn read_hlog(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+/// The encoded (base64-decoded) histograms of an interval log, in order,
+/// each with its tag (`None`: the fleet's).
+fn read_hlog(bytes: &[u8]) -> Result<Vec<(Option<String>, Vec<u8>)>, String> {
     use base64::Engine as _;
     let mut out = Vec::new();
     for entry in IntervalLogIterator::new(bytes) {
@@ -455,7 +582,7 @@ fn read_hlog(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
                 let raw = base64::engine::general_purpose::STANDARD
                     .decode(h.encoded_histogram())
                     .map_err(|e| format!("interval {}: bad base64: {e}", out.len() + 1))?;
-                out.push(raw);
+                out.push((h.tag().map(|t| t.as_str().to_string()), raw));
             }
             Ok(LogEntry::StartTime(_) | LogEntry::BaseTime(_)) => {}
             Err(LogIteratorError::ParseError { offset }) => {

@@ -111,6 +111,10 @@ pub struct Meta {
     /// dry run) or a closed loop. Comparing is like with like only for the
     /// scenario's own arrivals at scale 1.
     pub replay: Replay,
+    /// The scenario's services, in file order: each one's requests are
+    /// recorded apart as well (`Window::services`, `Recording::services`).
+    /// Empty for a recording written before services were.
+    pub services: Vec<ServiceMeta>,
 }
 
 /// The traffic a run sent.
@@ -156,6 +160,7 @@ use std::path::Path;
 mod files;
 mod pool;
 mod recorder;
+mod service;
 mod slo;
 mod table;
 #[cfg(test)]
@@ -163,6 +168,8 @@ mod tests;
 
 pub use crate::error::ReportError;
 pub use recorder::Recorder;
+use service::{by_kind, error_rate};
+pub use service::{ServiceMeta, ServiceTotals, ServiceWindow};
 
 pub use files::{HLOG_FILE, SUMMARY_FILE, TIMESERIES_FILE};
 
@@ -199,6 +206,11 @@ fn encode_histogram(h: &Histogram<u64>, serializer: &mut V2Serializer) -> Vec<u8
         .serialize(h, &mut buf)
         .expect("serializing a histogram into memory cannot fail");
     buf
+}
+
+/// A histogram we encoded ourselves, or validated when it was read.
+fn decode_known(bytes: &[u8]) -> Histogram<u64> {
+    decode_histogram(bytes).expect("window histograms are encoded by us or validated when read")
 }
 
 fn decode_histogram(bytes: &[u8]) -> Result<Histogram<u64>, String> {
@@ -303,6 +315,9 @@ pub struct Window {
     /// an hlog): a few kB instead of a 190 KB live histogram. See
     /// [`Window::histogram`].
     pub histogram_v2z: Vec<u8>,
+    /// Each service's part of the window, in `Meta::services` order; the
+    /// counters and histograms above are their sums.
+    pub services: Vec<ServiceWindow>,
 }
 
 impl Window {
@@ -318,8 +333,7 @@ impl Window {
 
     /// Decodes the window's histogram.
     pub fn histogram(&self) -> Histogram<u64> {
-        decode_histogram(&self.histogram_v2z)
-            .expect("window histograms are encoded by us or validated when read")
+        decode_known(&self.histogram_v2z)
     }
 }
 
@@ -404,6 +418,9 @@ pub struct Replications {
 /// One SLO objective checked against a recording.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SloCheck {
+    /// The service whose objective it is (`services[].slo`); `None` for
+    /// the fleet's (`[slo]`).
+    pub service: Option<String>,
     /// `p50`, `p90`, `p99` (ms) or `error_rate` (fraction).
     pub name: String,
     pub target: f64,
@@ -412,7 +429,8 @@ pub struct SloCheck {
     pub met: bool,
 }
 
-/// All SLO checks of a recording; `met` when every check is.
+/// All SLO checks of a recording, the fleet's first, then each service's
+/// in `Meta::services` order; `met` when every check is.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SloVerdict {
     pub met: bool,
@@ -447,6 +465,9 @@ pub struct Recording {
     pub events: Vec<crate::FleetEvent>,
     /// Set by [`Recording::pool`].
     pub replications: Option<Replications>,
+    /// Each service's whole-run figures, in `Meta::services` order; the
+    /// fleet's counters and histogram above are their sums.
+    pub services: Vec<ServiceTotals>,
     /// The run id its files carry, when it was read from files
     /// ([`Recording::read_dir`]); `None` for a fresh one (its id is
     /// [`Recording::content_run_id`]) or one older than run ids.
@@ -474,12 +495,7 @@ impl Recording {
     /// Failed / (ok + failed) responses; 0 when there were none. Requests
     /// still in flight at the end do not count.
     pub fn error_rate(&self) -> f64 {
-        let done = self.ok + self.errors();
-        if done == 0 {
-            0.0
-        } else {
-            self.errors() as f64 / done as f64
-        }
+        error_rate(self.ok, self.errors())
     }
 
     /// How many replications the counters add up (1 unless pooled).
@@ -525,5 +541,4 @@ impl Recording {
     pub fn read_dir(dir: &Path) -> Result<Recording, ReportError> {
         files::read_dir(dir)
     }
-
 }

@@ -28,6 +28,10 @@ impl Recording {
                 r.gauge_names, first.gauge_names,
                 "pool: replications must have the same gauges"
             );
+            assert_eq!(
+                r.meta.services, first.meta.services,
+                "pool: replications must have the same services"
+            );
         }
         let n = reps.len();
 
@@ -64,6 +68,9 @@ impl Recording {
                     gauges: vec![0.0; first.gauge_names.len()],
                     sum_ns: 0,
                     histogram_v2z: Vec::new(),
+                    services: (0..first.windows[i].services.len())
+                        .map(|j| pool_service_window(&reps, i, j, &mut serializer))
+                        .collect(),
                 };
                 for r in &reps {
                     let rw = &r.windows[i];
@@ -161,7 +168,60 @@ impl Recording {
             }),
             events: first.events.clone(),
             replications: Some(replications),
+            services: (0..first.services.len())
+                .map(|j| pool_service_totals(&reps, j))
+                .collect(),
             run_id: None,
         }
+    }
+}
+
+/// Service `j` of window `i`, over the replications.
+fn pool_service_window(
+    reps: &[Recording],
+    i: usize,
+    j: usize,
+    serializer: &mut V2Serializer,
+) -> ServiceWindow {
+    let mut hist = new_histogram();
+    let (mut offered, mut errors, mut sum_ns) = (0, 0, 0);
+    for r in reps {
+        let w = &r.windows[i].services[j];
+        hist.add(w.histogram())
+            .expect("histograms with equal bounds add");
+        offered += w.offered;
+        errors += w.errors;
+        sum_ns += w.sum_ns;
+    }
+    ServiceWindow {
+        offered,
+        ok: hist.len(),
+        errors,
+        latency: LatencyStats::from_histogram(&hist, sum_ns),
+        sum_ns,
+        histogram_v2z: encode_histogram(&hist, serializer),
+    }
+}
+
+/// Service `j`'s whole run, over the replications.
+fn pool_service_totals(reps: &[Recording], j: usize) -> ServiceTotals {
+    let mut total = new_histogram();
+    let mut kinds = [0; 7];
+    for r in reps {
+        let s = &r.services[j];
+        total
+            .add(&s.total)
+            .expect("histograms with equal bounds add");
+        for (k, c) in &s.errors_by_kind {
+            kinds[k.index()] += c;
+        }
+    }
+    ServiceTotals {
+        name: reps[0].services[j].name.clone(),
+        ok: total.len(),
+        total,
+        total_sum_ns: reps.iter().map(|r| r.services[j].total_sum_ns).sum(),
+        offered: reps.iter().map(|r| r.services[j].offered).sum(),
+        errors_by_kind: by_kind(kinds),
     }
 }

@@ -4,16 +4,19 @@ use super::*;
 
 /// Collects one run window by window. See the crate docs for the flow.
 ///
-/// Latencies go into the current window's histogram (µs) and an exact ns
-/// sum; errors are only counted. `close_window` seals the window into a
-/// compressed [`Window`] and merges it into the run total.
+/// Every request is recorded under its service (an index into
+/// `Meta::services`). Latencies go into the service's current window
+/// histogram (µs) and an exact ns sum; errors are only counted.
+/// `close_window` seals each service's window, adds them up into the
+/// fleet's [`Window`] and merges both into the run totals: a request is
+/// recorded once, and the fleet is the sum of its services by construction.
 pub struct Recorder {
     meta: Meta,
     gauge_names: Vec<String>,
-    hist: Histogram<u64>,
-    sum_ns: u128,
-    offered: u64,
-    errors: [u64; 7],
+    /// One per service (one in all when `Meta::services` is empty).
+    streams: Vec<Stream>,
+    /// The fleet's histogram of the window being closed (scratch).
+    fleet: Histogram<u64>,
     total: Histogram<u64>,
     total_sum_ns: u128,
     windows: Vec<Window>,
@@ -21,17 +24,75 @@ pub struct Recorder {
     next_t_start_s: f64,
 }
 
-impl Recorder {
-    /// `gauge_names`: extra per-window columns (e.g. "hosts", "tasks",
-    /// "cpu_util"), in order.
-    pub fn new(meta: Meta, gauge_names: Vec<String>) -> Recorder {
-        Recorder {
-            meta,
-            gauge_names,
+/// One service's current window and its whole run so far.
+struct Stream {
+    hist: Histogram<u64>,
+    sum_ns: u128,
+    offered: u64,
+    errors: [u64; 7],
+    total: Histogram<u64>,
+    total_sum_ns: u128,
+    total_offered: u64,
+    total_errors: [u64; 7],
+}
+
+impl Stream {
+    fn new() -> Stream {
+        Stream {
             hist: new_histogram(),
             sum_ns: 0,
             offered: 0,
             errors: [0; 7],
+            total: new_histogram(),
+            total_sum_ns: 0,
+            total_offered: 0,
+            total_errors: [0; 7],
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.offered == 0 && self.hist.is_empty() && self.errors.iter().all(|&e| e == 0)
+    }
+
+    /// Seals the current window into a [`ServiceWindow`], adds it to the
+    /// run totals and starts the next one.
+    fn close(&mut self, serializer: &mut V2Serializer) -> ServiceWindow {
+        let w = ServiceWindow {
+            offered: self.offered,
+            ok: self.hist.len(),
+            errors: self.errors.iter().sum(),
+            latency: LatencyStats::from_histogram(&self.hist, self.sum_ns),
+            sum_ns: self.sum_ns,
+            histogram_v2z: encode_histogram(&self.hist, serializer),
+        };
+        self.total
+            .add(&self.hist)
+            .expect("histograms with equal bounds add");
+        self.total_sum_ns += self.sum_ns;
+        self.total_offered += self.offered;
+        for (t, e) in self.total_errors.iter_mut().zip(self.errors) {
+            *t += e;
+        }
+        self.hist.reset();
+        self.sum_ns = 0;
+        self.offered = 0;
+        self.errors = [0; 7];
+        w
+    }
+}
+
+impl Recorder {
+    /// `gauge_names`: extra per-window columns (e.g. "hosts", "tasks",
+    /// "cpu_util"), in order. Requests are recorded per service of
+    /// `meta.services`; with none, under service 0 and for the fleet only.
+    pub fn new(meta: Meta, gauge_names: Vec<String>) -> Recorder {
+        Recorder {
+            streams: (0..meta.services.len().max(1))
+                .map(|_| Stream::new())
+                .collect(),
+            meta,
+            gauge_names,
+            fleet: new_histogram(),
             total: new_histogram(),
             total_sum_ns: 0,
             windows: Vec::new(),
@@ -48,26 +109,32 @@ impl Recorder {
         &self.meta
     }
 
-    /// Requests that arrived in the current window.
+    /// Requests for `service` that arrived in the current window.
+    ///
+    /// # Panics
+    /// If `service` is not an index into `Meta::services` (a caller bug).
     #[inline]
-    pub fn record_offered(&mut self, n: u64) {
-        self.offered += n;
+    pub fn record_offered(&mut self, service: usize, n: u64) {
+        self.streams[service].offered += n;
     }
 
-    /// A successful response: its latency (rounded to µs, clamped to
-    /// 1 µs .. 1 h) into the window's histogram, the exact ns into the sum.
+    /// A successful response of `service`: its latency (rounded to µs,
+    /// clamped to 1 µs .. 1 h) into the window's histogram, the exact ns
+    /// into the sum.
     #[inline]
-    pub fn record_ok(&mut self, latency_ns: u64) {
-        self.hist
+    pub fn record_ok(&mut self, service: usize, latency_ns: u64) {
+        let s = &mut self.streams[service];
+        s.hist
             .record(ns_to_us(latency_ns))
             .expect("clamped value is in range");
-        self.sum_ns += u128::from(latency_ns);
+        s.sum_ns += u128::from(latency_ns);
     }
 
-    /// A failed response: counted, not put in the latency histogram.
+    /// A failed response of `service`: counted, not put in the latency
+    /// histogram.
     #[inline]
-    pub fn record_error(&mut self, kind: ErrorKind) {
-        self.errors[kind.index()] += 1;
+    pub fn record_error(&mut self, service: usize, kind: ErrorKind) {
+        self.streams[service].errors[kind.index()] += 1;
     }
 
     /// Ends the current window `[t_start_s, t_start_s + meta.window_s)`.
@@ -83,26 +150,41 @@ impl Recorder {
             "close_window: one gauge per gauge name ({:?})",
             self.gauge_names
         );
-        let window = Window {
+        let mut window = Window {
             t_start_s,
-            offered: self.offered,
-            ok: self.hist.len(),
-            errors: self.errors,
-            latency: LatencyStats::from_histogram(&self.hist, self.sum_ns),
+            offered: 0,
+            ok: 0,
+            errors: [0; 7],
+            latency: LatencyStats::EMPTY,
             in_system: in_system_mean,
             gauges: gauges.to_vec(),
-            sum_ns: self.sum_ns,
-            histogram_v2z: encode_histogram(&self.hist, &mut self.serializer),
+            sum_ns: 0,
+            histogram_v2z: Vec::new(),
+            services: Vec::with_capacity(self.streams.len()),
         };
+        self.fleet.reset();
+        for s in &mut self.streams {
+            self.fleet
+                .add(&s.hist)
+                .expect("histograms with equal bounds add");
+            window.offered += s.offered;
+            window.sum_ns += s.sum_ns;
+            for (a, b) in window.errors.iter_mut().zip(s.errors) {
+                *a += b;
+            }
+            window.services.push(s.close(&mut self.serializer));
+        }
+        window.ok = self.fleet.len();
+        window.latency = LatencyStats::from_histogram(&self.fleet, window.sum_ns);
+        window.histogram_v2z = encode_histogram(&self.fleet, &mut self.serializer);
+        if self.meta.services.is_empty() {
+            window.services.clear();
+        }
         self.total
-            .add(&self.hist)
+            .add(&self.fleet)
             .expect("histograms with equal bounds add");
-        self.total_sum_ns += self.sum_ns;
+        self.total_sum_ns += window.sum_ns;
         self.windows.push(window);
-        self.hist.reset();
-        self.sum_ns = 0;
-        self.offered = 0;
-        self.errors = [0; 7];
         self.next_t_start_s = t_start_s + self.meta.window_s;
     }
 
@@ -111,7 +193,7 @@ impl Recorder {
     /// with unknown `in_system` and gauges) and a note says so.
     pub fn finish(mut self, totals: RunTotals) -> Recording {
         let mut notes = totals.notes;
-        if self.offered > 0 || !self.hist.is_empty() || self.errors.iter().any(|&e| e > 0) {
+        if !self.streams.iter().all(Stream::is_empty) {
             let t = self.next_t_start_s;
             let gauges = vec![f64::NAN; self.gauge_names.len()];
             self.close_window(t, f64::NAN, &gauges);
@@ -123,6 +205,20 @@ impl Recorder {
         let errors_by_kind = ErrorKind::ALL
             .into_iter()
             .map(|k| (k, self.windows.iter().map(|w| w.error_count(k)).sum()))
+            .collect();
+        let services = self
+            .meta
+            .services
+            .iter()
+            .zip(self.streams)
+            .map(|(m, s)| ServiceTotals {
+                name: m.name.clone(),
+                ok: s.total.len(),
+                total: s.total,
+                total_sum_ns: s.total_sum_ns,
+                offered: s.total_offered,
+                errors_by_kind: by_kind(s.total_errors),
+            })
             .collect();
         Recording {
             meta: self.meta,
@@ -140,8 +236,8 @@ impl Recorder {
             engine: totals.engine,
             events: totals.events,
             replications: None,
+            services,
             run_id: None,
         }
     }
 }
-

@@ -56,6 +56,27 @@ impl Recording {
             fmt_ms(lat.p999_ms),
             fmt_ms(lat.max_ms),
         );
+        // One service is the fleet: its line would only repeat the above.
+        if self.services.len() > 1 {
+            let _ = writeln!(
+                s,
+                "{:<14}{:>12}{:>12}{:>9}{:>10}{:>10}",
+                "per service", "requests", "ok", "errors", "p50 ms", "p99 ms"
+            );
+            for sv in &self.services {
+                let l = sv.latency();
+                let _ = writeln!(
+                    s,
+                    "  {:<12}{:>12}{:>12}{:>8.3}%{:>10}{:>10}",
+                    sv.name,
+                    sv.offered,
+                    sv.ok,
+                    sv.error_rate() * 100.0,
+                    fmt_ms(l.p50_ms),
+                    fmt_ms(l.p99_ms)
+                );
+            }
+        }
         if let Some(r) = &self.replications {
             let _ = writeln!(
                 s,
@@ -108,7 +129,11 @@ impl Recording {
                 .map(|c| {
                     let op = if c.met { "≤" } else { ">" };
                     let mark = if c.met { "ok" } else { "MISSED" };
-                    if c.name == "error_rate" {
+                    let whose = c
+                        .service
+                        .as_ref()
+                        .map_or(String::new(), |s| format!("{s} "));
+                    let what = if c.name == "error_rate" {
                         format!(
                             "error rate {:.3}% {op} {:.3}% {mark}",
                             c.actual * 100.0,
@@ -123,7 +148,8 @@ impl Recording {
                             fmt_ms(c.actual),
                             fmt_ms(c.target)
                         )
-                    }
+                    };
+                    format!("{whose}{what}")
                 })
                 .collect();
             let _ = write!(
@@ -150,4 +176,3 @@ fn fmt_ms(x: f64) -> String {
         format!("{x:.3}")
     }
 }
-

@@ -1,6 +1,6 @@
-use std::path::PathBuf;
 use super::*;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+use std::path::PathBuf;
 
 /// A fresh folder under the system temp dir, removed when dropped.
 struct TempDir(PathBuf);
@@ -36,6 +36,7 @@ fn meta(seed: u64, slo: SloSpec) -> Meta {
         target: None,
         scenario_text: "name = \"mmc\"\n[traffic]\nrate = \"100/s\"\n".to_string(),
         replay: Replay::default(),
+        services: vec![],
     }
 }
 
@@ -63,13 +64,13 @@ fn synthetic(seed: u64, slo: SloSpec) -> Recording {
     for w in 0..5u64 {
         if w != 2 {
             let n = 200 + rng.next() % 100;
-            r.record_offered(n);
+            r.record_offered(0, n);
             for _ in 0..n {
                 match rng.next() % 100 {
-                    0 => r.record_error(ErrorKind::Http503),
-                    1 => r.record_error(ErrorKind::Http504),
+                    0 => r.record_error(0, ErrorKind::Http503),
+                    1 => r.record_error(0, ErrorKind::Http504),
                     // 1 ms .. 80 ms, in ns, not on µs boundaries
-                    _ => r.record_ok(1_000_000 + (rng.next() % 79_000_000) + 123),
+                    _ => r.record_ok(0, 1_000_000 + (rng.next() % 79_000_000) + 123),
                 }
             }
         }
@@ -150,12 +151,12 @@ fn ns_to_us_rounds_and_clamps() {
 #[test]
 fn recorder_counts_and_errors_stay_out_of_the_histogram() {
     let mut r = Recorder::new(meta(1, SloSpec::default()), vec!["hosts".into()]);
-    r.record_offered(5);
-    r.record_ok(2_000_000); // 2 ms
-    r.record_ok(4_000_000); // 4 ms
-    r.record_error(ErrorKind::Http502);
-    r.record_error(ErrorKind::Reset);
-    r.record_error(ErrorKind::Reset);
+    r.record_offered(0, 5);
+    r.record_ok(0, 2_000_000); // 2 ms
+    r.record_ok(0, 4_000_000); // 4 ms
+    r.record_error(0, ErrorKind::Http502);
+    r.record_error(0, ErrorKind::Reset);
+    r.record_error(0, ErrorKind::Reset);
     r.close_window(0.0, 0.25, &[3.0]);
     let rec = r.finish(RunTotals::default());
     assert_eq!(rec.windows.len(), 1);
@@ -177,11 +178,11 @@ fn recorder_counts_and_errors_stay_out_of_the_histogram() {
 #[test]
 fn data_after_the_last_window_is_not_lost() {
     let mut r = Recorder::new(meta(1, SloSpec::default()), vec!["hosts".into()]);
-    r.record_offered(1);
-    r.record_ok(1_000_000);
+    r.record_offered(0, 1);
+    r.record_ok(0, 1_000_000);
     r.close_window(0.0, 1.0, &[1.0]);
-    r.record_offered(1);
-    r.record_error(ErrorKind::Timeout);
+    r.record_offered(0, 1);
+    r.record_error(0, ErrorKind::Timeout);
     let rec = r.finish(RunTotals::default());
     assert_eq!(rec.windows.len(), 2);
     assert_eq!(rec.windows[1].t_start_s, 60.0);
@@ -305,8 +306,8 @@ fn hlog_base_time_is_the_load_test_start() {
     m.start_unix_s = 1_700_000_000.25;
     m.target = Some("http://127.0.0.1:8080/".to_string());
     let mut r = Recorder::new(m, vec![]);
-    r.record_offered(1);
-    r.record_ok(5_000_000);
+    r.record_offered(0, 1);
+    r.record_ok(0, 5_000_000);
     r.close_window(0.0, 0.1, &[]);
     let rec = r.finish(RunTotals::default());
     let d = TempDir::new("hlog-base");
@@ -591,10 +592,10 @@ fn timeseries_header_and_formatting() {
 fn verdict(slo: SloSpec, ok: &[u64], errors: u64) -> SloVerdict {
     let mut r = Recorder::new(meta(1, slo), vec![]);
     for &ms in ok {
-        r.record_ok(ms * 1_000_000);
+        r.record_ok(0, ms * 1_000_000);
     }
     for _ in 0..errors {
-        r.record_error(ErrorKind::Http503);
+        r.record_error(0, ErrorKind::Http503);
     }
     r.close_window(0.0, 0.0, &[]);
     r.finish(RunTotals::default()).slo_verdict()

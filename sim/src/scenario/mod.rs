@@ -22,6 +22,7 @@ pub mod limits;
 mod model;
 mod overrides;
 mod raw;
+mod recorded;
 mod shape;
 mod tables;
 mod validate;

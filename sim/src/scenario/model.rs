@@ -116,6 +116,9 @@ pub struct Service {
     pub constraints: Vec<PlacementConstraint>,
     pub deployment: Deployment,
     pub autoscaling: Option<ServiceAutoscaling>,
+    /// The service's own objectives (`services[].slo`), judged on its
+    /// requests alone.
+    pub slo: Slo,
 }
 
 /// How ECS turns a task's `cpu` units into a kernel limit

@@ -286,6 +286,8 @@ pub struct RawService {
     pub deployment: Option<RawDeployment>,
     /// Default: none (the service stays at `desired`).
     pub autoscaling: Option<RawAutoscaling>,
+    /// The service's own objectives, beside the fleet's `[slo]`.
+    pub slo: Option<RawSlo>,
 }
 
 /// A placement strategy, tagged by `type`.

@@ -79,6 +79,10 @@ const PLACES: &[(&[&str], Kind)] = &[
         Kind::Table("a table, e.g. { metric = \"cpu\", target = 50, min = 2, max = 20 }"),
     ),
     (
+        &["services", "[]", "slo"],
+        Kind::Table("a table, e.g. { p99 = \"100ms\", error_rate = 0.001 }"),
+    ),
+    (
         &["load_balancer"],
         Kind::Table("a [load_balancer] table, e.g. with algorithm = \"round_robin\""),
     ),

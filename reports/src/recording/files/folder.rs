@@ -166,17 +166,16 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
     let path = dir.join(SUMMARY_FILE);
     let s: SummaryFile = serde_json::from_slice(&read_file(&path)?)
         .map_err(|source| ReportError::Json { path, source })?;
-    let mut slo = SloSpec::default();
-    for c in &s.slo.checks {
-        let t = Some(c.target.0);
-        match c.name.as_str() {
-            "p50" => slo.p50_ms = t,
-            "p90" => slo.p90_ms = t,
-            "p99" => slo.p99_ms = t,
-            "error_rate" => slo.error_rate = t,
-            _ => {} // written by a newer version; its verdict is recomputed
-        }
-    }
+    let slo = slo_spec(s.slo.checks.iter().filter(|c| c.service.is_none()));
+    let services: Vec<ServiceMeta> = s
+        .services
+        .0
+        .iter()
+        .map(|(name, f)| ServiceMeta {
+            name: name.clone(),
+            slo: slo_spec(f.slo.checks.iter()),
+        })
+        .collect();
     let meta = Meta {
         scenario: s.scenario,
         seed: s.seed,
@@ -189,6 +188,7 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
         target: s.target,
         scenario_text: s.scenario_text,
         replay: s.replay,
+        services,
     };
     let replications = s.replications.as_ref().map(|r| Replications {
         n: r.n,
@@ -242,10 +242,12 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
         ids.push((crate::staging::LOADTEST_FILE, id));
     }
     check_run_ids(dir, s.run_id.as_ref(), &ids)?;
-    let encoded = read_hlog(&hlog_bytes).map_err(|detail| ReportError::Format {
+    let hlog_bad = |detail: String| ReportError::Format {
         path: hlog_path.clone(),
         detail,
-    })?;
+    };
+    let (encoded, mut tagged) =
+        by_tag(read_hlog(&hlog_bytes).map_err(hlog_bad)?, &meta.services).map_err(hlog_bad)?;
     let mut rd = csv::ReaderBuilder::new()
         .has_headers(true)
         .comment(Some(b'#'))
@@ -256,7 +258,7 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
         .iter()
         .map(str::to_string)
         .collect();
-    let expected = csv_header(&[]);
+    let expected = csv_header(&[], &[]);
     if header.len() < FIXED_COLUMNS || header[..FIXED_COLUMNS] != expected[..] {
         return Err(bad(format!(
             "header must start with {}, found {}",
@@ -264,7 +266,16 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
             header.join(",")
         )));
     }
-    let gauge_names = header[FIXED_COLUMNS..].to_vec();
+    let service_cols = SERVICE_METRICS.len() * meta.services.len();
+    let gauges_end = header.len().saturating_sub(service_cols).max(FIXED_COLUMNS);
+    let expected_services = csv_header(&[], &meta.services)[FIXED_COLUMNS..].to_vec();
+    if header[gauges_end..] != expected_services[..] {
+        return Err(bad(format!(
+            "header must end with the columns of the services in {SUMMARY_FILE}: {}",
+            expected_services.join(",")
+        )));
+    }
+    let gauge_names = header[FIXED_COLUMNS..gauges_end].to_vec();
 
     let mut windows = Vec::new();
     for (i, rec) in rd.records().enumerate() {
@@ -311,14 +322,37 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
         }
         let ok = hist.len();
         let mean_ms = float(4 + ErrorKind::ALL.len())?;
-        let sum_ns = if ok > 0 && mean_ms.is_finite() {
-            (mean_ms * 1e6 * ok as f64).round() as u128
-        } else {
-            0
-        };
-        let gauges = (FIXED_COLUMNS..header.len())
+        let sum_ns = sum_from_mean(mean_ms, ok);
+        let gauges = (FIXED_COLUMNS..gauges_end)
             .map(float)
             .collect::<Result<Vec<f64>, _>>()?;
+        let mut services = Vec::with_capacity(tagged.len());
+        for (j, intervals) in tagged.iter_mut().enumerate() {
+            let c = gauges_end + j * SERVICE_METRICS.len();
+            let n_tagged = intervals.len();
+            let bytes =
+                std::mem::take(intervals.get_mut(i).ok_or_else(|| ReportError::Format {
+                    path: hlog_path.clone(),
+                    detail: format!(
+                        "{n_tagged} intervals tagged {} but {TIMESERIES_FILE} has more rows",
+                        meta.services[j].name
+                    ),
+                })?);
+            let hist = decode_histogram(&bytes).map_err(|e| ReportError::Format {
+                path: hlog_path.clone(),
+                detail: format!("interval {} of {}: {e}", i + 1, meta.services[j].name),
+            })?;
+            let ok = hist.len();
+            let sum_ns = sum_from_mean(float(c + 3)?, ok);
+            services.push(ServiceWindow {
+                offered: count(c)?,
+                ok,
+                errors: count(c + 2)?,
+                latency: LatencyStats::from_histogram(&hist, sum_ns),
+                sum_ns,
+                histogram_v2z: bytes,
+            });
+        }
         windows.push(Window {
             t_start_s: float(0)?,
             offered: count(1)?,
@@ -329,6 +363,7 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
             gauges,
             sum_ns,
             histogram_v2z: bytes.clone(),
+            services,
         });
     }
     if windows.len() != encoded.len() {
@@ -342,20 +377,43 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
         });
     }
 
-    let mut total = new_histogram();
-    for w in &windows {
-        total
-            .add(w.histogram())
-            .expect("histograms with equal bounds add");
+    if let Some((j, t)) = tagged
+        .iter()
+        .enumerate()
+        .find(|(_, t)| t.len() != windows.len())
+    {
+        return Err(ReportError::Format {
+            path: hlog_path,
+            detail: format!(
+                "{} intervals tagged {} but {TIMESERIES_FILE} has {} rows",
+                t.len(),
+                meta.services[j].name,
+                windows.len()
+            ),
+        });
     }
+    let total = merged(windows.iter().map(Window::histogram));
     let ok = total.len();
-    let mean = s.latency_ms.mean.0;
-    let total_sum_ns = if ok > 0 && mean.is_finite() {
-        (mean * 1e6 * ok as f64).round() as u128
-    } else {
-        0
-    };
+    let total_sum_ns = sum_from_mean(s.latency_ms.mean.0, ok);
     let kinds = s.requests.errors_by_kind.0;
+    let service_totals = s
+        .services
+        .0
+        .iter()
+        .enumerate()
+        .map(|(j, (name, f))| {
+            let total = merged(windows.iter().map(|w| w.services[j].histogram()));
+            let ok = total.len();
+            ServiceTotals {
+                name: name.clone(),
+                total_sum_ns: sum_from_mean(f.latency_ms.mean.0, ok),
+                total,
+                offered: f.requests.total,
+                ok,
+                errors_by_kind: by_kind(f.requests.errors_by_kind.0),
+            }
+        })
+        .collect();
     Ok(Recording {
         meta,
         gauge_names,
@@ -364,10 +422,7 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
         total_sum_ns,
         offered: s.requests.total,
         ok,
-        errors_by_kind: ErrorKind::ALL
-            .into_iter()
-            .map(|k| (k, kinds[k.index()]))
-            .collect(),
+        errors_by_kind: by_kind(kinds),
         hosts_peak: s.hosts.peak,
         tasks_peak: s.tasks.peak,
         cost_usd: s.cost_usd.map(|c| c.0),
@@ -378,6 +433,67 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
         }),
         events: crate::events::parse(dir, events_bytes.as_deref())?,
         replications,
+        services: service_totals,
         run_id: s.run_id,
     })
+}
+
+/// The objectives a verdict's checks were made against (a check a newer
+/// version wrote under another name is skipped: its verdict is recomputed).
+fn slo_spec<'a>(checks: impl Iterator<Item = &'a SloCheckFile>) -> SloSpec {
+    let mut slo = SloSpec::default();
+    for c in checks {
+        let t = Some(c.target.0);
+        match c.name.as_str() {
+            "p50" => slo.p50_ms = t,
+            "p90" => slo.p90_ms = t,
+            "p99" => slo.p99_ms = t,
+            "error_rate" => slo.error_rate = t,
+            _ => {}
+        }
+    }
+    slo
+}
+
+/// The untagged (fleet) intervals, and each service's tagged ones in
+/// `services` order. A tag no service has is refused: the log is not the
+/// summary's.
+#[allow(clippy::type_complexity)]
+fn by_tag(
+    intervals: Vec<(Option<String>, Vec<u8>)>,
+    services: &[ServiceMeta],
+) -> Result<(Vec<Vec<u8>>, Vec<Vec<Vec<u8>>>), String> {
+    let mut fleet = Vec::new();
+    let mut tagged = vec![Vec::new(); services.len()];
+    for (tag, bytes) in intervals {
+        match tag {
+            None => fleet.push(bytes),
+            Some(t) => match services.iter().position(|s| s.name == t) {
+                Some(j) => tagged[j].push(bytes),
+                None => {
+                    return Err(format!(
+                        "intervals tagged `{t}`, a service {SUMMARY_FILE} does not have"
+                    ))
+                }
+            },
+        }
+    }
+    Ok((fleet, tagged))
+}
+
+/// The exact ns sum back from a mean the files round.
+fn sum_from_mean(mean_ms: f64, ok: u64) -> u128 {
+    if ok > 0 && mean_ms.is_finite() {
+        (mean_ms * 1e6 * ok as f64).round() as u128
+    } else {
+        0
+    }
+}
+
+fn merged(hists: impl Iterator<Item = Histogram<u64>>) -> Histogram<u64> {
+    let mut total = new_histogram();
+    for h in hists {
+        total.add(h).expect("histograms with equal bounds add");
+    }
+    total
 }

@@ -200,7 +200,7 @@ impl Checker<'_> {
         };
         let slo = match &raw.slo {
             None => Slo::default(),
-            Some(s) => self.slo(s),
+            Some(s) => self.slo("slo", s),
         };
 
         Scenario {
@@ -266,15 +266,17 @@ impl Checker<'_> {
         }
     }
 
-    fn slo(&mut self, s: &raw::RawSlo) -> Slo {
+    /// The objectives of `[slo]` or of `services[i].slo` (`path`).
+    pub(super) fn slo(&mut self, path: &str, s: &raw::RawSlo) -> Slo {
         let words = "a latency > 0, e.g. \"300ms\"";
+        let p = |f: &str| format!("{path}.{f}");
         Slo {
-            p50: self.dur_opt("slo.p50", &s.p50, |d| d > 0, words),
-            p90: self.dur_opt("slo.p90", &s.p90, |d| d > 0, words),
-            p99: self.dur_opt("slo.p99", &s.p99, |d| d > 0, words),
+            p50: self.dur_opt(&p("p50"), &s.p50, |d| d > 0, words),
+            p90: self.dur_opt(&p("p90"), &s.p90, |d| d > 0, words),
+            p99: self.dur_opt(&p("p99"), &s.p99, |d| d > 0, words),
             error_rate: s.error_rate.as_ref().and_then(|v| {
                 self.num(
-                    "slo.error_rate",
+                    &p("error_rate"),
                     v,
                     |r| (0.0..=1.0).contains(&r),
                     "a share of requests from 0 to 1, e.g. 0.001",

@@ -44,6 +44,7 @@ impl Checker<'_> {
     ) -> Option<Service> {
         let p = |f: &str| format!("{path}.{f}");
         let name = self.text_req(&p("name"), &s.name, "a non-empty service name");
+        let name = name.and_then(|n| self.ecs_name(&p("name"), n));
         let desired = self.u32_req(
             &p("desired"),
             &s.desired,
@@ -133,6 +134,7 @@ impl Checker<'_> {
         let constraints = self.constraints(path, s.constraints.as_deref(), fleet);
         let deployment = self.deployment(path, s.deployment.as_ref());
         let autoscaling = s.autoscaling.as_ref().map(|a| self.autoscaling(path, a));
+        let slo = s.slo.as_ref().map(|o| self.slo(&p("slo"), o));
         Some(Service {
             name: name?,
             desired: desired?,
@@ -151,6 +153,7 @@ impl Checker<'_> {
                 None => None,
                 Some(a) => Some(a?),
             },
+            slo: slo.unwrap_or_default(),
         })
     }
 
@@ -271,6 +274,30 @@ impl Checker<'_> {
     }
 }
 
+impl Checker<'_> {
+    /// ECS's rule for a service name (docs/aws-behaviour.md §1.12): it also
+    /// names the service's columns, its `latency.hlog` tag and its key in
+    /// summary.json, so nothing there needs quoting.
+    fn ecs_name(&mut self, path: &str, name: String) -> Option<String> {
+        let ok = name.len() <= MAX_SERVICE_NAME
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if ok {
+            Some(name)
+        } else {
+            self.bad(
+                path,
+                quote(&name),
+                format!(
+                    "up to {MAX_SERVICE_NAME} letters, digits, underscores and hyphens, as ECS names a service"
+                ),
+            );
+            None
+        }
+    }
+}
+
 fn placeholder_service(name: String) -> Service {
     Service {
         name,
@@ -293,5 +320,6 @@ fn placeholder_service(name: String) -> Service {
             maximum_percent: 0,
         },
         autoscaling: None,
+        slo: Slo::default(),
     }
 }
