@@ -13,5 +13,6 @@ mod interrupts;
 mod queueing;
 mod readme;
 mod report;
+mod services;
 mod set;
 mod util;
