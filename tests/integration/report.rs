@@ -390,7 +390,17 @@ fn a_load_test_recorded_elsewhere_renders_without_fleet_charts() {
     summary["target"] = "http://testbed.local:8080/".into();
     summary["hosts"]["peak"] = serde_json::Value::Null;
     summary["tasks"]["peak"] = serde_json::Value::Null;
+    // Recorded before recordings had services: no per-service columns (cut
+    // above), no services in the summary, no tagged intervals.
+    summary.as_object_mut().unwrap().remove("services");
     std::fs::write(out.join("summary.json"), summary.to_string()).unwrap();
+    let hlog = std::fs::read_to_string(out.join("latency.hlog")).unwrap();
+    let untagged: String = hlog
+        .lines()
+        .filter(|l| !l.starts_with("Tag="))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(out.join("latency.hlog"), untagged).unwrap();
     std::fs::remove_file(out.join("events.csv")).ok();
     std::fs::remove_dir_all(out.join("charts")).unwrap();
     std::fs::remove_file(out.join("report.html")).unwrap();
