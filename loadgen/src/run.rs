@@ -365,6 +365,7 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
             .map_or(0.0, |d| d.as_secs_f64()),
         target: Some(opts.target.clone()),
         scenario_text: sc.source_text.clone(),
+        scenario_summary: Some(sc.summary()),
         replay: match &opts.mode {
             Mode::Open { rate_scale, .. } => Replay::Open {
                 rate_scale: *rate_scale,

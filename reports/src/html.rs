@@ -17,7 +17,7 @@
 use crate::charts::{self, Chart, RECORDING_CHARTS};
 use crate::compare::{Comparison, Skip, ERROR_RATE_SLACK, MIN_SAMPLES};
 use crate::recording::{ErrorKind, Recording, ReportError, Source};
-use crate::{FleetEvent, RunId, Staging, Writes};
+use crate::{FleetEvent, RunId, ScenarioSummary, Staging, Writes};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -223,137 +223,34 @@ fn trim(x: f64) -> String {
 // ---------------------------------------------------------------------------
 // The scenario's story
 
-/// The scenario file's leading comment lines, joined: its one-paragraph
-/// story ("A sale announced on the news: ...").
-fn lede(scenario_text: &str) -> String {
-    scenario_text
-        .lines()
-        .map(str::trim)
-        .take_while(|l| l.starts_with('#') || l.is_empty())
-        .filter_map(|l| l.strip_prefix('#'))
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Sentences about the fleet and the traffic, from the scenario text (read
-/// as plain TOML: this crate does not know the simulator's model, so any
-/// field it cannot find is simply not mentioned) and from what the
-/// recording measured.
+/// Sentences about the fleet and the traffic, from the scenario summary
+/// the recording carries (none in recordings written before it: then only
+/// what was measured is told) and from what the recording measured.
 fn story(rec: &Recording) -> Vec<String> {
     let mut out = Vec::new();
-    let doc: Option<toml::Table> = rec.meta.scenario_text.parse().ok();
-    let get = |path: &[&str]| -> Option<&toml::Value> {
-        let mut v: &toml::Value = doc.as_ref()?.get(path[0])?;
-        for k in &path[1..] {
-            v = v.get(*k)?;
-        }
-        Some(v)
-    };
-    let int = |path: &[&str]| get(path).and_then(toml::Value::as_integer);
-    let text = |path: &[&str]| get(path).and_then(toml::Value::as_str).map(str::to_string);
-
+    let summary = rec.meta.scenario_summary.as_ref();
     if let Some(url) = &rec.meta.target {
         out.push(format!("Load test against {}.", esc(url)));
     }
-    let mut fleet = String::new();
-    if let Some(it) = text(&["cluster", "instance_type"]) {
-        let azs = get(&["cluster", "azs"])
-            .and_then(toml::Value::as_array)
-            .map_or(0, Vec::len);
-        let whose = match rec.meta.source {
-            Source::Simulate => "Fleet",
-            // The measured fleet is whatever answers at the target.
-            Source::Loadtest => "Fleet as the scenario describes it",
-        };
-        let _ = write!(fleet, "{whose}: <code>{}</code> hosts", esc(&it));
-        if azs > 0 {
-            let _ = write!(
-                fleet,
-                " in {azs} availability zone{}",
-                if azs == 1 { "" } else { "s" }
-            );
-        }
-        if let (Some(min), Some(max), Some(desired)) = (
-            int(&["cluster", "asg", "min"]),
-            int(&["cluster", "asg", "max"]),
-            int(&["cluster", "asg", "desired"]),
-        ) {
-            let _ = write!(
-                fleet,
-                ", Auto Scaling group {desired} to start (min {min}, max {max})"
-            );
-        }
-        if let Some(policy) = text(&["cluster", "asg", "scaling", "policy"]) {
-            let _ = write!(fleet, ", scaled by {}", esc(&policy.replace('_', " ")));
-        }
-        fleet.push('.');
-    }
-    if let Some(services) = get(&["services"]).and_then(toml::Value::as_array) {
-        let names: Vec<String> = services
-            .iter()
-            .filter_map(|s| {
-                let name = s.get("name")?.as_str()?;
-                let desired = s.get("desired").and_then(toml::Value::as_integer);
-                let scaled = if s.get("autoscaling").is_some() {
-                    ", autoscaled"
-                } else {
-                    ""
-                };
-                Some(match desired {
-                    Some(d) => format!(
-                        "<b>{}</b> ({d} task{}{scaled})",
-                        esc(name),
-                        if d == 1 { "" } else { "s" }
-                    ),
-                    None => format!("<b>{}</b>", esc(name)),
-                })
-            })
-            .collect();
-        if !names.is_empty() {
-            if !fleet.is_empty() {
-                fleet.push(' ');
-            }
-            let _ = write!(
-                fleet,
-                "Service{}: {}.",
-                if names.len() == 1 { "" } else { "s" },
-                names.join(", ")
-            );
-        }
-    }
-    if !fleet.is_empty() {
-        out.push(fleet);
+    if let Some(s) = summary {
+        out.push(fleet_sentence(s, rec.meta.source));
     }
 
     let mut traffic = String::from("Traffic: ");
-    if let Some(profile) = get(&["traffic", "profile"]).and_then(toml::Value::as_array) {
-        let rps: Vec<f64> = profile
-            .iter()
-            .filter_map(|p| {
-                let v = p.get("rps")?;
-                v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
-            })
-            .collect();
-        let lo = rps.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = rps.iter().copied().fold(0.0, f64::max);
-        let arrivals = text(&["traffic", "arrivals"]).unwrap_or_else(|| "poisson".into());
-        if rps.is_empty() {
-        } else if (hi - lo).abs() < 1e-9 {
+    if let Some(t) = summary.map(|s| &s.traffic) {
+        let arrivals = esc(t.arrivals.name());
+        if (t.peak_rps - t.min_rps).abs() < 1e-9 {
             let _ = write!(
                 traffic,
-                "{} arrivals at a steady {} req/s",
-                esc(&arrivals),
-                trim(hi)
+                "{arrivals} arrivals at a steady {} req/s",
+                trim(t.peak_rps)
             );
         } else {
             let _ = write!(
                 traffic,
-                "{} arrivals following a profile from {} to {} req/s",
-                esc(&arrivals),
-                trim(lo),
-                trim(hi)
+                "{arrivals} arrivals following a profile from {} to {} req/s",
+                trim(t.min_rps),
+                trim(t.peak_rps)
             );
         }
     }
@@ -389,32 +286,89 @@ fn story(rec: &Recording) -> Vec<String> {
         out.push(traffic);
     }
 
-    if let Some(events) = get(&["events"]).and_then(toml::Value::as_array) {
-        let scripted: Vec<String> = events
-            .iter()
-            .filter_map(|e| {
-                let at = e.get("at")?.as_str()?;
-                let action = e.get("action")?.as_str()?;
-                let what = ["service", "az", "host", "count"]
-                    .iter()
-                    .find_map(|k| {
-                        e.get(*k)
-                            .map(|v| v.to_string().trim_matches('"').to_string())
-                    })
-                    .unwrap_or_default();
-                Some(format!(
-                    "{} {} at {}",
-                    esc(&action.replace('_', " ")),
-                    esc(&what),
-                    esc(at)
-                ))
-            })
-            .collect();
-        if !scripted.is_empty() {
-            out.push(format!("Scripted: {}.", scripted.join("; ")));
-        }
+    let scripted: Vec<String> = summary
+        .map(|s| s.events.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} at {}",
+                e.action.words(),
+                esc(&e.subject),
+                instant(e.at_s)
+            )
+        })
+        .collect();
+    if !scripted.is_empty() {
+        out.push(format!("Scripted: {}.", scripted.join("; ")));
     }
     out
+}
+
+/// The fleet and its services in one paragraph.
+fn fleet_sentence(s: &ScenarioSummary, source: Source) -> String {
+    let f = &s.fleet;
+    let whose = match source {
+        Source::Simulate => "Fleet",
+        // The measured fleet is whatever answers at the target.
+        Source::Loadtest => "Fleet as the scenario describes it",
+    };
+    let mut out = format!("{whose}: <code>{}</code> hosts", esc(&f.instance_type));
+    let azs = f.azs.len();
+    if azs > 0 {
+        let _ = write!(out, " in {azs} availability zone{}", plural(azs));
+    }
+    let _ = write!(
+        out,
+        ", Auto Scaling group {} to start (min {}, max {})",
+        f.asg_desired, f.asg_min, f.asg_max
+    );
+    if let Some(policy) = f.scaling {
+        let _ = write!(out, ", scaled by {}", policy.words());
+    }
+    out.push('.');
+    let services: Vec<String> = s
+        .services
+        .iter()
+        .map(|v| {
+            format!(
+                "<b>{}</b> ({} task{}{})",
+                esc(&v.name),
+                v.desired,
+                plural(v.desired as usize),
+                if v.autoscaled { ", autoscaled" } else { "" }
+            )
+        })
+        .collect();
+    if !services.is_empty() {
+        let _ = write!(
+            out,
+            " Service{}: {}.",
+            plural(services.len()),
+            services.join(", ")
+        );
+    }
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// An instant of the run the way a scenario file writes one: `15m`, `2h`,
+/// `90s`.
+fn instant(t_s: f64) -> String {
+    if t_s >= 3600.0 && (t_s % 3600.0).abs() < 1e-9 {
+        format!("{}h", t_s / 3600.0)
+    } else if t_s >= 60.0 && (t_s % 60.0).abs() < 1e-9 {
+        format!("{}m", t_s / 60.0)
+    } else {
+        format!("{}s", trim(t_s))
+    }
 }
 
 /// The SLO verdict as sentences, and whether it was met (None: no SLO).
@@ -696,9 +650,12 @@ pub fn report_html(rec: &Recording, charts: &[Chart], run_id: &RunId) -> String 
         esc(&m.version),
         esc(&m.scenario)
     );
-    let lede = lede(&m.scenario_text);
-    if !lede.is_empty() {
-        let _ = writeln!(b, "<p class=\"lede\">{}</p>", esc(&lede));
+    if let Some(s) = m
+        .scenario_summary
+        .as_ref()
+        .filter(|s| !s.description.is_empty())
+    {
+        let _ = writeln!(b, "<p class=\"lede\">{}</p>", esc(&s.description));
     }
     b.push_str("</header>\n");
 

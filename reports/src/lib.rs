@@ -19,10 +19,12 @@ pub mod html;
 pub mod error;
 pub mod recording;
 pub mod run_id;
+pub mod scenario_summary;
 pub mod staging;
 pub mod stats;
 
 pub use events::{FleetEvent, EVENTS_FILE};
 pub use recording::*;
 pub use run_id::RunId;
+pub use scenario_summary::ScenarioSummary;
 pub use staging::{Staging, Writes};

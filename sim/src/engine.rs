@@ -236,6 +236,7 @@ impl<'a> Simulation<'a> {
             start_unix_s: 0.0,
             target: None,
             scenario_text: scenario.source_text.clone(),
+            scenario_summary: Some(scenario.summary()),
             replay: Replay::default(),
         };
         let mut gauges: Vec<String> = GAUGES.iter().map(|g| g.to_string()).collect();

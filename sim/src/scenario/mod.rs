@@ -23,6 +23,7 @@ mod model;
 mod overrides;
 mod raw;
 mod shape;
+mod summary;
 mod tables;
 mod validate;
 
