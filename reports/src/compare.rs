@@ -219,7 +219,15 @@ fn error_rate_ok(diff: f64, measured_rate: f64, tolerance: f64) -> bool {
 
 /// Compares `sim` with `measured` window by window (see the module docs
 /// for the alignment, the steady rule and the verdict).
-pub fn compare(sim: &Recording, measured: &Recording, tolerance: f64) -> Comparison {
+/// `differences` says how the runs differ in what they ran, as
+/// [`like::differences`] words it (empty for like with like): this crate
+/// does not read scenarios, so the caller compares them.
+pub fn compare(
+    sim: &Recording,
+    measured: &Recording,
+    tolerance: f64,
+    differences: Vec<String>,
+) -> Comparison {
     let by_start: BTreeMap<i64, usize> = measured
         .windows
         .iter()
@@ -323,7 +331,7 @@ pub fn compare(sim: &Recording, measured: &Recording, tolerance: f64) -> Compari
         measured: SideInfo::of(measured),
         windows,
         overall,
-        differences: like::differences(sim, measured),
+        differences,
         notes,
         sim_steady: sim_hist,
         measured_steady: meas_hist,
