@@ -14,6 +14,7 @@
 
 pub mod charts;
 pub mod compare;
+pub mod comparison;
 pub mod events;
 pub mod html;
 pub mod error;

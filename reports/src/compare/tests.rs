@@ -1,5 +1,6 @@
 use super::*;
 use crate::charts::tests::{assert_balanced, Synth};
+use crate::Source;
 
 fn run(s: Synth) -> Recording {
     s.record()

@@ -1,6 +1,8 @@
 use super::*;
 use crate::charts::tests::{assert_balanced, ev, Synth};
+use crate::charts::RECORDING_CHARTS;
 use crate::recording::SloSpec;
+use crate::{Recording, Source};
 
 fn page_of(s: &Synth) -> (Recording, String) {
     let rec = s.record();
