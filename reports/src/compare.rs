@@ -38,8 +38,7 @@ pub use crate::comparison::*;
 mod file;
 pub mod like;
 
-pub const COMPARISON_FILE: &str = "comparison.json";
-pub const COMPARISON_HTML: &str = "comparison.html";
+pub use crate::staging::{COMPARISON_FILE, COMPARISON_HTML};
 
 fn key(t: f64) -> i64 {
     (t * 1000.0).round() as i64

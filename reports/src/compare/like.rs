@@ -28,28 +28,27 @@ pub fn differences(
     let (a, b) = (&sim.meta, &measured.meta);
     let mut out = Vec::new();
     match scenario_keys {
-        Some(mut keys) => {
-            if !keys.is_empty() {
-                let more = keys.len().saturating_sub(MAX_NAMED);
-                keys.truncate(MAX_NAMED);
-                out.push(format!(
-                    "the scenarios differ: {}{}",
-                    keys.join("; "),
-                    if more > 0 {
-                        format!("; and {more} more")
-                    } else {
-                        String::new()
-                    }
-                ));
-            }
+        Some(mut keys) if !keys.is_empty() => {
+            let more = keys.len().saturating_sub(MAX_NAMED);
+            keys.truncate(MAX_NAMED);
+            out.push(format!(
+                "the scenarios differ: {}{}",
+                keys.join("; "),
+                if more > 0 {
+                    format!("; and {more} more")
+                } else {
+                    String::new()
+                }
+            ));
         }
+        Some(_) => {}
         // A recording without its scenario text (written by hand or by an
         // old version): the names are all there is to go on.
-        _ if a.scenario != b.scenario => out.push(format!(
+        None if a.scenario != b.scenario => out.push(format!(
             "the scenarios differ: sim ran `{}`, measured ran `{}`",
             a.scenario, b.scenario
         )),
-        _ => {}
+        None => {}
     }
     if a.seed != b.seed {
         out.push(format!(

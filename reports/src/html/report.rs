@@ -9,7 +9,7 @@ use crate::{FleetEvent, RunId, Staging, Writes};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-pub const REPORT_HTML: &str = "report.html";
+pub use crate::staging::REPORT_HTML;
 
 /// What a render wrote.
 #[derive(Clone, Debug)]
