@@ -15,9 +15,9 @@
 pub mod charts;
 pub mod compare;
 pub mod comparison;
+pub mod error;
 pub mod events;
 pub mod html;
-pub mod error;
 pub mod recording;
 pub mod run_id;
 pub mod scenario_summary;

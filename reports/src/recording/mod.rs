@@ -531,5 +531,4 @@ impl Recording {
     pub fn read_dir(dir: &Path) -> Result<Recording, ReportError> {
         files::read_dir(dir)
     }
-
 }

@@ -150,4 +150,3 @@ fn fmt_ms(x: f64) -> String {
         format!("{x:.3}")
     }
 }
-

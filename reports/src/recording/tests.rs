@@ -1,6 +1,6 @@
-use std::path::PathBuf;
 use super::*;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+use std::path::PathBuf;
 
 /// A fresh folder under the system temp dir, removed when dropped.
 struct TempDir(PathBuf);
