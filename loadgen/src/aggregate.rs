@@ -15,7 +15,8 @@
 //! A response that completes after the end of the run is counted in the last
 //! window rather than dropped: nothing measured is lost.
 
-use crate::run::{Progress, ProgressFn, Shared};
+use crate::progress::{Progress, ProgressFn};
+use crate::shared::Shared;
 use dockmaster_reports::{
     new_histogram, ns_to_us, EngineStats, ErrorKind, Recorder, Recording, RunTotals,
 };

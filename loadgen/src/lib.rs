@@ -28,9 +28,12 @@ mod aggregate;
 pub mod client;
 pub mod clock;
 pub mod error;
+pub mod options;
+pub mod progress;
 pub mod report;
 pub mod run;
 pub mod schedule;
+mod shared;
 pub mod stop;
 pub mod testbed;
 mod worker;
@@ -69,6 +72,8 @@ pub fn raise_fd_limit() -> u64 {
 }
 pub use client::Target;
 pub use error::{LoadgenError, TestbedError};
+pub use options::{Mode, Options};
+pub use progress::{Progress, ProgressFn};
 pub use report::{LoadtestReport, LOADTEST_FILE};
-pub use run::{run, Mode, Options, Outcome, Progress, ProgressFn};
+pub use run::{run, Outcome};
 pub use stop::{Level, Stop};

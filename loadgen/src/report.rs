@@ -4,7 +4,7 @@
 //! written as notes into `summary.json`.
 
 use crate::aggregate::quantile_ms;
-use crate::run::{Mode, Options};
+use crate::options::{Mode, Options};
 use dockmaster_reports::LatencyStats;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};

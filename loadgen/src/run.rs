@@ -25,9 +25,10 @@ use crate::aggregate::{Aggregator, Measured, Record, GAUGES};
 use crate::client::{Client, Target};
 use crate::clock::set_thread_nice;
 use crate::error::LoadgenError;
+use crate::options::{Mode, Options};
 use crate::report::LoadtestReport;
 use crate::schedule::{expected_requests, service_paths, Schedule};
-use crate::stop::Stop;
+use crate::shared::Shared;
 use crate::worker::{mix_weights, worker, WorkerJob};
 use dockmaster_reports::{ErrorKind, Meta, Recorder, Recording, Replay, Source};
 use dockmaster_sim::scenario::Scenario;
@@ -36,99 +37,6 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-/// How requests are issued.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Mode {
-    /// Replay the scenario's arrivals in `[from, to)` (scenario time, ns),
-    /// the rate multiplied by `rate_scale`.
-    Open {
-        rate_scale: f64,
-        from: Nanos,
-        /// `None`: the end of the scenario.
-        to: Option<Nanos>,
-    },
-    /// `connections` connections, each sending its next request as soon as
-    /// the previous answer is in, for `duration`: the target's ceiling.
-    Closed {
-        connections: usize,
-        duration: Duration,
-    },
-}
-
-/// What [`run`] needs. [`Options::new`] gives the defaults.
-pub struct Options {
-    pub scenario: Scenario,
-    pub seed: u64,
-    /// `http://host[:port][/base]`; requests go to `<base>/<service>/`.
-    pub target: String,
-    pub mode: Mode,
-    /// Keep-alive connections at most (split between the threads).
-    pub max_connections: usize,
-    /// Per request, from the moment it gets a connection.
-    pub timeout: Duration,
-    /// Worker threads (each a single-threaded tokio runtime).
-    pub threads: usize,
-    /// After a stop, how long in-flight requests may still finish.
-    pub drain: Duration,
-    /// Escalate it (signals do, see [`crate::stop::on_signals`]): the first
-    /// step stops sending and gives in-flight requests `drain` to finish,
-    /// the second stops waiting; the recording is returned either way.
-    pub stop: Stop,
-    /// Called from the aggregator thread every `progress_every`.
-    pub progress: Option<ProgressFn>,
-    pub progress_every: Duration,
-    /// Nice value for the worker and aggregator threads (negative: ahead of
-    /// neighbouring work on a shared machine; needs root). `None`: inherited.
-    pub nice: Option<i32>,
-}
-
-impl Options {
-    /// Open model over the whole scenario with its own seed, 1000
-    /// connections, 30 s timeout, one thread per core, 2 s drain.
-    pub fn new(scenario: Scenario, target: impl Into<String>) -> Options {
-        let seed = scenario.seed;
-        Options {
-            scenario,
-            seed,
-            target: target.into(),
-            mode: Mode::Open {
-                rate_scale: 1.0,
-                from: 0,
-                to: None,
-            },
-            max_connections: 1000,
-            timeout: Duration::from_secs(30),
-            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            drain: Duration::from_secs(2),
-            stop: Stop::new(),
-            progress: None,
-            progress_every: Duration::from_secs(1),
-            nice: None,
-        }
-    }
-}
-
-/// Receives a [`Progress`] snapshot every `progress_every`.
-pub type ProgressFn = Box<dyn FnMut(&Progress) + Send>;
-
-/// A snapshot for the live progress line.
-#[derive(Clone, Copy, Debug)]
-pub struct Progress {
-    pub elapsed_s: f64,
-    pub planned_s: f64,
-    /// Requests dispatched so far.
-    pub sent: u64,
-    /// Over the last interval.
-    pub sent_per_s: f64,
-    pub ok: u64,
-    pub errors: u64,
-    pub in_flight: u64,
-    /// Of the responses so far, from the scheduled instant; NaN if none.
-    pub p99_ms: f64,
-    /// Open model only; NaN otherwise.
-    pub lag_p99_ms: f64,
-}
 
 /// What a load test produced.
 pub struct Outcome {
@@ -139,65 +47,6 @@ pub struct Outcome {
     /// Every request ended in a connect error (and there was at least
     /// one): why, in words. A failure of the target, not of the run.
     pub never_connected: Option<String>,
-}
-
-/// State shared by the threads of one run.
-pub(crate) struct Shared {
-    pub t0: Instant,
-    pub client: Client,
-    pub slice_ns: u64,
-    pub window_ns: u64,
-    /// Requests offered per window (by scheduled instant) and service:
-    /// window `w`'s count of service `s` is at `w × services + s`.
-    pub offered: Vec<AtomicU64>,
-    /// The scenario's services (at least one slot, for the indexing).
-    pub services: usize,
-    /// The window the aggregator is filling: an offer for a window it has
-    /// already sealed (a worker far behind) is counted in this one.
-    pub filling: AtomicUsize,
-    pub dispatched: AtomicU64,
-    /// Per worker: every request of its share scheduled before this instant
-    /// has been dispatched.
-    pub horizons: Vec<AtomicU64>,
-    /// When sending stopped early (u64::MAX: it did not).
-    pub stopped_at_ns: AtomicU64,
-    pub waited_for_connection: AtomicU64,
-    pub aggregator_full: AtomicU64,
-    pub stop: Stop,
-}
-
-impl Shared {
-    pub fn now_ns(&self) -> u64 {
-        Instant::now().saturating_duration_since(self.t0).as_nanos() as u64
-    }
-
-    pub fn ns(&self, t: Instant) -> u64 {
-        t.saturating_duration_since(self.t0).as_nanos() as u64
-    }
-
-    pub fn count_offered(&self, at_ns: u64, service: u16) {
-        let w = ((at_ns / self.window_ns) as usize)
-            .max(self.filling.load(Ordering::Acquire))
-            .min(self.offered.len() / self.services - 1);
-        self.offered[w * self.services + service as usize].fetch_add(1, Ordering::Relaxed);
-        self.dispatched.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Every request scheduled before this instant has been dispatched.
-    pub fn horizon(&self) -> u64 {
-        self.horizons
-            .iter()
-            .map(|h| h.load(Ordering::Acquire))
-            .min()
-            .unwrap_or(u64::MAX)
-    }
-
-    pub fn mark_stopped(&self) {
-        let now = self.now_ns();
-        let _ =
-            self.stopped_at_ns
-                .compare_exchange(u64::MAX, now, Ordering::AcqRel, Ordering::Relaxed);
-    }
 }
 
 /// The highest scaled rate a run may ask for, requests/s.

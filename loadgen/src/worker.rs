@@ -10,8 +10,8 @@
 use crate::aggregate::Record;
 use crate::client::{OwnedConn, Sender};
 use crate::clock::FdTimer;
-use crate::run::Shared;
 use crate::schedule::Schedule;
+use crate::shared::Shared;
 use crate::stop::Level;
 use dockmaster_sim::rng::{open01, stream};
 use dockmaster_sim::scenario::Scenario;

@@ -56,6 +56,7 @@ fn synthetic(dir: &std::path::Path) {
         target: None,
         scenario_text: "# Two hours of a sale, for timing the report.\nname = \"render-timing\"\n"
             .into(),
+        scenario_summary: None,
         replay: Replay::default(),
         services: vec![],
     };

@@ -27,187 +27,18 @@
 //! folded into it: a 10 s window's p99 is noisy, the pooled one is not.
 
 use crate::charts::{self, Chart, COMPARISON_CHARTS};
-use crate::recording::{new_histogram, LatencyStats, Recording, ReportError, Source};
-use crate::RunId;
-use hdrhistogram::Histogram;
+use crate::recording::{new_histogram, LatencyStats, Recording, ReportError};
 use std::collections::BTreeMap;
-
-mod file;
-pub mod like;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-pub const COMPARISON_FILE: &str = "comparison.json";
-pub const COMPARISON_HTML: &str = "comparison.html";
+// The data lives in `comparison`, which the charts and the page read too.
+pub use crate::comparison::*;
 
-/// A steady window needs this many successful responses on each side.
-pub const MIN_SAMPLES: u64 = 100;
-/// Error rates within this absolute difference (0.1 percentage point)
-/// always match: with error rates near zero a relative test is meaningless.
-pub const ERROR_RATE_SLACK: f64 = 0.001;
-/// Default `--tolerance`.
-pub const DEFAULT_TOLERANCE: f64 = 0.15;
+mod file;
+pub mod like;
 
-/// Which recording a side came from.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SideInfo {
-    pub scenario: String,
-    pub source: Source,
-    pub seed: u64,
-    pub windows: usize,
-    pub window_s: f64,
-    pub target: Option<String>,
-    /// The run id its files carry (`None`: older than run ids, or not read
-    /// from files).
-    pub run_id: Option<RunId>,
-}
-
-impl SideInfo {
-    fn of(r: &Recording) -> SideInfo {
-        SideInfo {
-            run_id: r.run_id.clone(),
-            scenario: r.meta.scenario.clone(),
-            source: r.meta.source,
-            seed: r.meta.seed,
-            windows: r.windows.len(),
-            window_s: r.meta.window_s,
-            target: r.meta.target.clone(),
-        }
-    }
-}
-
-/// One side's figures over a window (or over the pooled steady windows).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SideStats {
-    /// Successful responses.
-    pub ok: u64,
-    pub errors: u64,
-    pub p50_ms: f64,
-    pub p90_ms: f64,
-    pub p99_ms: f64,
-    /// errors / (ok + errors); 0 with no responses.
-    pub error_rate: f64,
-}
-
-impl SideStats {
-    fn new(lat: &LatencyStats, ok: u64, errors: u64) -> SideStats {
-        let done = ok + errors;
-        SideStats {
-            ok,
-            errors,
-            p50_ms: lat.p50_ms,
-            p90_ms: lat.p90_ms,
-            p99_ms: lat.p99_ms,
-            error_rate: if done == 0 {
-                0.0
-            } else {
-                errors as f64 / done as f64
-            },
-        }
-    }
-}
-
-/// `(sim − measured) / measured` of each percentile; NaN without data.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RelErrors {
-    pub p50: f64,
-    pub p90: f64,
-    pub p99: f64,
-}
-
-impl RelErrors {
-    fn new(sim: &SideStats, measured: &SideStats) -> RelErrors {
-        let rel = |s: f64, m: f64| {
-            if m > 0.0 && s.is_finite() && m.is_finite() {
-                (s - m) / m
-            } else {
-                f64::NAN
-            }
-        };
-        RelErrors {
-            p50: rel(sim.p50_ms, measured.p50_ms),
-            p90: rel(sim.p90_ms, measured.p90_ms),
-            p99: rel(sim.p99_ms, measured.p99_ms),
-        }
-    }
-
-    /// The largest |error|; infinite when one is NaN (cannot pass).
-    pub fn worst(&self) -> f64 {
-        [self.p50, self.p90, self.p99]
-            .into_iter()
-            .map(|e| if e.is_nan() { f64::INFINITY } else { e.abs() })
-            .fold(0.0, f64::max)
-    }
-}
-
-/// Why a common window is not judged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Skip {
-    WarmUp,
-    FewSamples,
-    Partial,
-}
-
-impl Skip {
-    pub fn name(self) -> &'static str {
-        match self {
-            Skip::WarmUp => "warm-up",
-            Skip::FewSamples => "few samples",
-            Skip::Partial => "partial window",
-        }
-    }
-}
-
-/// One window present in both recordings.
-#[derive(Clone, Debug, PartialEq)]
-pub struct WindowComparison {
-    pub t_start_s: f64,
-    pub sim: SideStats,
-    pub measured: SideStats,
-    pub rel_error: RelErrors,
-    /// sim − measured error rate.
-    pub error_rate_diff: f64,
-    /// Why it is not judged; None for a steady window.
-    pub skipped: Option<Skip>,
-    /// Pass flag of a steady window; None when skipped.
-    pub pass: Option<bool>,
-}
-
-/// The pooled steady windows and the verdict.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Overall {
-    pub sim: SideStats,
-    pub measured: SideStats,
-    pub rel_error: RelErrors,
-    pub error_rate_diff: f64,
-    /// Windows whose start is in both recordings.
-    pub windows_common: usize,
-    pub windows_steady: usize,
-    pub windows_passed: usize,
-    pub latency_pass: bool,
-    pub error_rate_pass: bool,
-    pub pass: bool,
-}
-
-/// The result of [`compare`].
-#[derive(Clone, Debug)]
-pub struct Comparison {
-    pub tolerance: f64,
-    pub sim: SideInfo,
-    pub measured: SideInfo,
-    pub windows: Vec<WindowComparison>,
-    pub overall: Overall,
-    /// How the recordings differ in what they ran: scenario content, seed,
-    /// window length ([`like::differences`]). Empty for like with like;
-    /// the command refuses otherwise, unless told to go on.
-    pub differences: Vec<String>,
-    /// Things the reader should know (no steady window, ...).
-    pub notes: Vec<String>,
-    /// Merged µs histograms of the steady windows of each side (the
-    /// distribution chart).
-    pub sim_steady: Histogram<u64>,
-    pub measured_steady: Histogram<u64>,
-}
+pub use crate::staging::{COMPARISON_FILE, COMPARISON_HTML};
 
 fn key(t: f64) -> i64 {
     (t * 1000.0).round() as i64
@@ -219,7 +50,15 @@ fn error_rate_ok(diff: f64, measured_rate: f64, tolerance: f64) -> bool {
 
 /// Compares `sim` with `measured` window by window (see the module docs
 /// for the alignment, the steady rule and the verdict).
-pub fn compare(sim: &Recording, measured: &Recording, tolerance: f64) -> Comparison {
+/// `differences` says how the runs differ in what they ran, as
+/// [`like::differences`] words it (empty for like with like): this crate
+/// does not read scenarios, so the caller compares them.
+pub fn compare(
+    sim: &Recording,
+    measured: &Recording,
+    tolerance: f64,
+    differences: Vec<String>,
+) -> Comparison {
     let by_start: BTreeMap<i64, usize> = measured
         .windows
         .iter()
@@ -323,7 +162,7 @@ pub fn compare(sim: &Recording, measured: &Recording, tolerance: f64) -> Compari
         measured: SideInfo::of(measured),
         windows,
         overall,
-        differences: like::differences(sim, measured),
+        differences,
         notes,
         sim_steady: sim_hist,
         measured_steady: meas_hist,
@@ -331,24 +170,6 @@ pub fn compare(sim: &Recording, measured: &Recording, tolerance: f64) -> Compari
 }
 
 impl Comparison {
-    /// The steady-window rule in one sentence.
-    pub fn steady_rule() -> String {
-        format!(
-            "a window present in both recordings (same t_start_s) that is not the first one \
-             (warm-up), is not cut short by the end of either run, and has at least \
-             {MIN_SAMPLES} successful responses on each side"
-        )
-    }
-
-    /// The per-window pass rule in one sentence.
-    pub fn pass_rule(&self) -> String {
-        format!(
-            "|relative error| of p50, p90 and p99 each ≤ {}, and |error-rate difference| ≤ \
-             max({} × measured error rate, {})",
-            self.tolerance, self.tolerance, ERROR_RATE_SLACK
-        )
-    }
-
     /// The overlay charts (see [`COMPARISON_CHARTS`]).
     pub fn charts(&self) -> Result<Vec<Chart>, ReportError> {
         charts::overlay::charts(self)

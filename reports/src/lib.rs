@@ -14,15 +14,18 @@
 
 pub mod charts;
 pub mod compare;
+pub mod comparison;
 pub mod error;
 pub mod events;
 pub mod html;
 pub mod recording;
 pub mod run_id;
+pub mod scenario_summary;
 pub mod staging;
 pub mod stats;
 
 pub use events::{FleetEvent, EVENTS_FILE};
 pub use recording::*;
 pub use run_id::RunId;
+pub use scenario_summary::ScenarioSummary;
 pub use staging::{Staging, Writes};

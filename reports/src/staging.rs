@@ -21,13 +21,19 @@
 //! anything runs: replacing it would be a disaster for `-o .` or `-o ~`.
 
 use crate::recording::{ReportError, HLOG_FILE, SUMMARY_FILE, TIMESERIES_FILE};
-use crate::{charts, compare, html, EVENTS_FILE};
+use crate::{charts, EVENTS_FILE};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// `loadtest.json`: written by the load generator, owned by a recording.
 pub const LOADTEST_FILE: &str = "loadtest.json";
+/// The pages and the comparison file: named here, with what a write owns,
+/// so that `html` and `compare`, which write through a staging folder, are
+/// not imported back (they re-export these names).
+pub const REPORT_HTML: &str = "report.html";
+pub const COMPARISON_FILE: &str = "comparison.json";
+pub const COMPARISON_HTML: &str = "comparison.html";
 
 /// What a write produces, hence which of the old folder's files it replaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,7 +58,7 @@ impl Writes {
                     .iter()
                     .any(|n| rel.file_name() == Some(format!("{n}.svg").as_ref()))
         };
-        let report = top(&[html::REPORT_HTML]) || chart(&charts::RECORDING_CHARTS);
+        let report = top(&[REPORT_HTML]) || chart(&charts::RECORDING_CHARTS);
         match self {
             Writes::Report => report,
             Writes::Recording | Writes::Comparison => {
@@ -64,8 +70,8 @@ impl Writes {
                         HLOG_FILE,
                         EVENTS_FILE,
                         LOADTEST_FILE,
-                        compare::COMPARISON_FILE,
-                        compare::COMPARISON_HTML,
+                        COMPARISON_FILE,
+                        COMPARISON_HTML,
                     ])
             }
         }
@@ -237,9 +243,9 @@ impl Holds {
             return Ok(Holds::Nothing);
         }
         let has = |f: &str| dir.join(f).is_file();
-        Ok(if has(SUMMARY_FILE) || has(html::REPORT_HTML) {
+        Ok(if has(SUMMARY_FILE) || has(REPORT_HTML) {
             Holds::Recording
-        } else if has(compare::COMPARISON_FILE) {
+        } else if has(COMPARISON_FILE) {
             Holds::Comparison
         } else {
             Holds::Foreign

@@ -3,8 +3,9 @@
 //! comparison.json, the overlay charts and comparison.html, prints a table.
 
 use anyhow::{bail, Context, Result};
-use dockmaster_reports::compare::{compare, COMPARISON_FILE, COMPARISON_HTML};
+use dockmaster_reports::compare::{compare, like, COMPARISON_FILE, COMPARISON_HTML};
 use dockmaster_reports::Recording;
+use dockmaster_sim::scenario;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -44,7 +45,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
         .with_context(|| format!("reading the simulated recording {}", a.sim.display()))?;
     let measured = Recording::read_dir(&a.measured)
         .with_context(|| format!("reading the measured recording {}", a.measured.display()))?;
-    let c = compare(&sim, &measured, a.tolerance);
+    // The scenario format is the sim crate's to read; the recordings'
+    // other differences (seed, traffic, window) are theirs to tell.
+    let scenario_keys =
+        scenario::differences(&sim.meta.scenario_text, &measured.meta.scenario_text);
+    let differences = like::differences(&sim, &measured, scenario_keys);
+    let c = compare(&sim, &measured, a.tolerance, differences);
     if !c.differences.is_empty() && !a.allow_different {
         eprintln!(
             "error: {} and {} are not like with like:",

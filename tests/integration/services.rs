@@ -178,7 +178,11 @@ fn check_parts_add_up(name: &str, dir: &Path) {
     }
 
     let (fleet, tagged) = intervals(dir);
-    assert_eq!(fleet.len(), rows.len(), "{name}: one fleet interval per row");
+    assert_eq!(
+        fleet.len(),
+        rows.len(),
+        "{name}: one fleet interval per row"
+    );
     assert_eq!(
         tagged.keys().collect::<Vec<_>>(),
         {

@@ -13,7 +13,7 @@ use super::timeline::{
     source_word, time_unit, BLUE, DARK, GREEN, ORANGE, SKY, SLO_RED, VERMILLION,
 };
 use super::{finish, Chart};
-use crate::compare::Comparison;
+use crate::comparison::Comparison;
 use crate::recording::{ReportError, Source};
 
 pub(crate) use super::timeline::trim;

@@ -1,6 +1,7 @@
 use super::*;
 use crate::recording::{ErrorKind, Meta, Recorder, Replay, RunTotals, SloSpec, Source};
-use crate::FleetEvent;
+use crate::scenario_summary::{Arrivals, FleetSummary, ServiceSummary, TrafficSummary};
+use crate::{FleetEvent, ScenarioSummary};
 
 /// A synthetic run for chart, page and comparison tests.
 pub(crate) struct Synth {
@@ -62,6 +63,33 @@ impl Synth {
         ]
     }
 
+    /// What the simulator would say of the scenario text [`Synth::record`]
+    /// writes.
+    pub fn scenario_summary(&self) -> ScenarioSummary {
+        ScenarioSummary {
+            description: "A made-up run for tests.".into(),
+            fleet: FleetSummary {
+                instance_type: "m5.large".into(),
+                azs: vec!["a".into(), "b".into()],
+                asg_min: 2,
+                asg_max: 6,
+                asg_desired: 3,
+                scaling: None,
+            },
+            services: vec![ServiceSummary {
+                name: "api".into(),
+                desired: 4,
+                autoscaled: false,
+            }],
+            traffic: TrafficSummary {
+                arrivals: Arrivals::Poisson,
+                min_rps: self.rps,
+                peak_rps: self.rps,
+            },
+            events: Vec::new(),
+        }
+    }
+
     pub fn record(&self) -> Recording {
         let meta = Meta {
             scenario: self.scenario.to_string(),
@@ -79,6 +107,7 @@ impl Synth {
                  [traffic]\nprofile = [ {{ at = \"0s\", rps = {} }} ]\n",
                 self.scenario, self.rps
             ),
+            scenario_summary: Some(self.scenario_summary()),
             replay: Replay::default(),
             services: vec![],
         };

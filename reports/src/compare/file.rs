@@ -2,7 +2,7 @@
 //! key order and rounding, and the atomic write of the folder.
 
 use super::*;
-use crate::{RunId, Staging, Writes};
+use crate::{RunId, Source, Staging, Writes};
 use serde::Serialize;
 
 // ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 use super::*;
 use crate::charts::tests::{assert_balanced, Synth};
+use crate::Source;
 
 fn run(s: Synth) -> Recording {
     s.record()
@@ -8,7 +9,7 @@ fn run(s: Synth) -> Recording {
 #[test]
 fn a_recording_matches_itself_except_for_warm_up() {
     let r = run(Synth::default());
-    let c = compare(&r, &r, 0.15);
+    let c = compare(&r, &r, 0.15, Vec::new());
     assert_eq!(c.overall.windows_common, 30);
     // 40 req/s × 10 s = 400 responses a window: all steady but the first.
     assert_eq!(c.windows[0].skipped, Some(Skip::WarmUp));
@@ -32,7 +33,7 @@ fn windows_align_on_common_starts_only() {
         seed: 2,
         ..Synth::default()
     });
-    let c = compare(&sim, &measured, 0.15);
+    let c = compare(&sim, &measured, 0.15, Vec::new());
     assert_eq!(c.overall.windows_common, 12);
     assert_eq!(c.sim.windows, 30);
     assert_eq!(c.measured.windows, 12);
@@ -44,7 +45,7 @@ fn windows_align_on_common_starts_only() {
     for w in &mut shifted.windows {
         w.t_start_s += 10.0;
     }
-    let c = compare(&sim, &shifted, 0.15);
+    let c = compare(&sim, &shifted, 0.15, Vec::new());
     assert_eq!(c.windows.first().map(|w| w.t_start_s), Some(10.0));
     assert_eq!(
         c.windows[0].skipped,
@@ -63,7 +64,7 @@ fn a_slower_measurement_fails_unless_the_tolerance_allows_it() {
         seed: 9,
         ..Synth::default()
     });
-    let c = compare(&sim, &measured, 0.15);
+    let c = compare(&sim, &measured, 0.15, Vec::new());
     assert!(!c.overall.pass);
     assert!(!c.overall.latency_pass);
     assert!(c.overall.error_rate_pass);
@@ -72,7 +73,7 @@ fn a_slower_measurement_fails_unless_the_tolerance_allows_it() {
     assert!(c.table().contains("FAIL: latency off by"), "{}", c.table());
     assert!(c.windows.iter().filter(|w| w.pass == Some(false)).count() > 20);
 
-    let c = compare(&sim, &measured, 0.5);
+    let c = compare(&sim, &measured, 0.5, Vec::new());
     assert!(c.overall.pass, "{}", c.table());
 }
 
@@ -83,7 +84,7 @@ fn thin_windows_are_skipped() {
         rps: 5.0,
         ..Synth::default()
     });
-    let c = compare(&thin, &thin, 0.15);
+    let c = compare(&thin, &thin, 0.15, Vec::new());
     assert_eq!(c.overall.windows_steady, 0);
     assert!(c.windows[1..]
         .iter()
@@ -98,7 +99,7 @@ fn a_window_cut_short_is_skipped() {
     let mut r = run(Synth::default());
     // The run ends 4 s into its last window.
     r.meta.duration_s = 29.0 * 10.0 + 4.0;
-    let c = compare(&r, &r, 0.15);
+    let c = compare(&r, &r, 0.15, Vec::new());
     assert_eq!(c.windows.last().unwrap().skipped, Some(Skip::Partial));
     assert_eq!(c.overall.windows_steady, 28);
 }
@@ -111,7 +112,7 @@ fn error_rates_must_agree() {
         errors_from: Some(10),
         ..Synth::default()
     });
-    let c = compare(&clean, &failing, 0.15);
+    let c = compare(&clean, &failing, 0.15, Vec::new());
     assert!(!c.overall.error_rate_pass);
     assert!(!c.overall.pass);
     assert!(
@@ -138,7 +139,7 @@ fn write_dir_writes_json_charts_and_page() {
         source: Source::Loadtest,
         ..Synth::default()
     });
-    let c = compare(&sim, &measured, 0.15);
+    let c = compare(&sim, &measured, 0.15, Vec::new());
     let written = c.write_dir(dir.path()).unwrap();
     let names: Vec<String> = written
         .iter()
@@ -201,7 +202,7 @@ fn write_dir_writes_json_charts_and_page() {
 #[test]
 fn the_overlay_charts_name_both_sides() {
     let r = run(Synth::default());
-    let c = compare(&r, &r, 0.15);
+    let c = compare(&r, &r, 0.15, Vec::new());
     let charts = c.charts().unwrap();
     let lat = charts.iter().find(|c| c.name == "compare-latency").unwrap();
     assert_eq!(
@@ -236,7 +237,7 @@ fn no_overlapping_window_never_passes() {
     for w in &mut measured.windows {
         w.t_start_s += 5.0;
     }
-    let c = compare(&sim, &measured, 0.15);
+    let c = compare(&sim, &measured, 0.15, Vec::new());
     assert_eq!(c.overall.windows_common, 0);
     assert!(!c.overall.pass, "{}", c.table());
     assert!(c.notes.iter().any(|n| n.contains("nothing to compare")));

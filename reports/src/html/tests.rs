@@ -1,6 +1,8 @@
 use super::*;
 use crate::charts::tests::{assert_balanced, ev, Synth};
+use crate::charts::RECORDING_CHARTS;
 use crate::recording::SloSpec;
+use crate::{Recording, Source};
 
 fn page_of(s: &Synth) -> (Recording, String) {
     let rec = s.record();
@@ -129,6 +131,10 @@ fn render_dir_works_from_the_files_alone() {
     assert_eq!(r.charts.len(), 5);
     let html = std::fs::read_to_string(&r.html).unwrap();
     assert!(html.contains("AZ us-east-1b fails"), "events.csv read back");
+    assert!(
+        html.contains("<code>m5.large</code> hosts") && html.contains("A made-up run for tests."),
+        "the scenario summary read back"
+    );
     // Same input, same bytes.
     let again = {
         render_dir(dir.path()).unwrap();
@@ -161,5 +167,49 @@ fn numbers_for_people() {
     assert_eq!(duration(2400.0), "40 min");
     assert_eq!(duration(7200.0), "2 h");
     assert_eq!(duration(10.0), "10 s");
-    assert_eq!(lede("# one\n# two\n\nname = \"x\"\n# not this"), "one two");
+}
+
+#[test]
+fn a_recording_without_a_scenario_summary_tells_what_it_measured() {
+    // Written before recordings carried one: no fleet, no lede, no panic.
+    let mut rec = Synth::default().record();
+    rec.meta.scenario_summary = None;
+    let charts = charts::recording_charts(&rec).unwrap();
+    let html = report_html(&rec, &charts, &rec.content_run_id().unwrap());
+    assert!(!html.contains("class=\"lede\""));
+    assert!(!html.contains("Fleet:"));
+    assert!(
+        html.contains("<p>Traffic: 40 req/s offered on average"),
+        "{html}"
+    );
+}
+
+#[test]
+fn scripted_events_are_told_as_the_scenario_writes_them() {
+    use crate::scenario_summary::{EventAction, EventSummary, ScalingPolicy};
+    let mut rec = Synth::default().record();
+    let s = rec.meta.scenario_summary.as_mut().unwrap();
+    s.fleet.scaling = Some(ScalingPolicy::TargetTracking);
+    s.services[0].autoscaled = true;
+    for (at_s, action, subject) in [
+        (900.0, EventAction::FailAz, "b"),
+        (7200.0, EventAction::ScaleService, "api"),
+        (90.0, EventAction::FailInstance, "random"),
+    ] {
+        s.events.push(EventSummary {
+            at_s,
+            action,
+            subject: subject.into(),
+        });
+    }
+    let charts = charts::recording_charts(&rec).unwrap();
+    let html = report_html(&rec, &charts, &rec.content_run_id().unwrap());
+    assert!(html.contains(", scaled by target tracking."), "{html}");
+    assert!(html.contains("<b>api</b> (4 tasks, autoscaled)"), "{html}");
+    assert!(
+        html.contains(
+            "Scripted: fail az b at 15m; scale service api at 2h; fail instance random at 90s."
+        ),
+        "{html}"
+    );
 }

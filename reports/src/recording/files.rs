@@ -152,6 +152,10 @@ struct SummaryFile {
     replications: Option<ReplicationsFile>,
     notes: Vec<String>,
     scenario_text: String,
+    /// Absent in recordings written before it, and when nobody validated
+    /// the scenario.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scenario_summary: Option<ScenarioSummary>,
     target: Option<String>,
     start_unix_s: f64,
     /// Only when not the scenario's own arrivals at scale 1 (a load test's
@@ -398,6 +402,7 @@ fn summary_file(r: &Recording) -> SummaryFile {
         }),
         notes: r.notes.clone(),
         scenario_text: m.scenario_text.clone(),
+        scenario_summary: m.scenario_summary.clone(),
         target: m.target.clone(),
         start_unix_s: m.start_unix_s,
         replay: m.replay,

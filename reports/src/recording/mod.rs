@@ -6,6 +6,7 @@
 //! 3 significant digits) plus an exact ns sum for the mean; closed windows
 //! keep only their V2-deflate encoded histogram, so memory grows by a few
 //! hundred bytes per window.
+use crate::scenario_summary::ScenarioSummary;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -107,6 +108,11 @@ pub struct Meta {
     pub target: Option<String>,
     /// The scenario TOML as it was read.
     pub scenario_text: String,
+    /// The scenario as the report tells it, filled by whoever validated it
+    /// (this crate does not read the scenario format). None in recordings
+    /// written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario_summary: Option<ScenarioSummary>,
     /// Which arrivals were sent: the scenario's (scaled, for a load test's
     /// dry run) or a closed loop. Comparing is like with like only for the
     /// scenario's own arrivals at scale 1.

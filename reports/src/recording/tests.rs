@@ -35,6 +35,7 @@ fn meta(seed: u64, slo: SloSpec) -> Meta {
         start_unix_s: 0.0,
         target: None,
         scenario_text: "name = \"mmc\"\n[traffic]\nrate = \"100/s\"\n".to_string(),
+        scenario_summary: None,
         replay: Replay::default(),
         services: vec![],
     }

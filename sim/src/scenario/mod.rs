@@ -16,6 +16,7 @@
 //! `raw.rs`.
 
 mod describe;
+mod differences;
 mod error;
 mod expr;
 pub mod limits;
@@ -24,11 +25,13 @@ mod overrides;
 mod raw;
 mod recorded;
 mod shape;
+mod summary;
 mod tables;
 mod validate;
 
 pub use describe::{describe, warnings};
 pub(crate) use describe::{dist_mean_secs, num, percent, rate};
+pub use differences::differences;
 pub use error::{Problem, ScenarioError};
 pub use expr::{attribute_name, matches as expression_matches};
 pub use model::*;

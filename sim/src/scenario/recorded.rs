@@ -24,6 +24,7 @@ impl Scenario {
             target: None,
             scenario_text: self.source_text.clone(),
             replay: Replay::default(),
+            scenario_summary: Some(self.summary()),
             services: self.services.iter().map(Service::meta).collect(),
         }
     }

@@ -187,6 +187,7 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
         start_unix_s: s.start_unix_s,
         target: s.target,
         scenario_text: s.scenario_text,
+        scenario_summary: s.scenario_summary,
         replay: s.replay,
         services,
     };
