@@ -578,7 +578,10 @@ pub(super) fn hlog(r: &Recording) -> Result<Vec<u8>, String> {
 
 /// The encoded (base64-decoded) histograms of an interval log, in order,
 /// each with its tag (`None`: the fleet's).
-fn read_hlog(bytes: &[u8]) -> Result<Vec<(Option<String>, Vec<u8>)>, String> {
+/// An interval's tag (`None`: the fleet's) and its encoded histogram.
+pub(super) type TaggedInterval = (Option<String>, Vec<u8>);
+
+fn read_hlog(bytes: &[u8]) -> Result<Vec<TaggedInterval>, String> {
     use base64::Engine as _;
     let mut out = Vec::new();
     for entry in IntervalLogIterator::new(bytes) {
