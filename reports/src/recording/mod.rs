@@ -214,6 +214,13 @@ fn encode_histogram(h: &Histogram<u64>, serializer: &mut V2Serializer) -> Vec<u8
     buf
 }
 
+/// Adds error counts kind by kind (both in [`ErrorKind::ALL`] order).
+fn add_counts(into: &mut [u64; 7], from: [u64; 7]) {
+    for (a, b) in into.iter_mut().zip(from) {
+        *a += b;
+    }
+}
+
 /// A histogram we encoded ourselves, or validated when it was read.
 fn decode_known(bytes: &[u8]) -> Histogram<u64> {
     decode_histogram(bytes).expect("window histograms are encoded by us or validated when read")

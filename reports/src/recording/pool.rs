@@ -78,9 +78,7 @@ impl Recording {
                         .expect("histograms with equal bounds add");
                     w.offered += rw.offered;
                     w.sum_ns += rw.sum_ns;
-                    for (a, b) in w.errors.iter_mut().zip(rw.errors) {
-                        *a += b;
-                    }
+                    add_counts(&mut w.errors, rw.errors);
                     w.in_system += rw.in_system;
                     for (a, b) in w.gauges.iter_mut().zip(&rw.gauges) {
                         *a += b;

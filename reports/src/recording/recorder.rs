@@ -70,9 +70,7 @@ impl Stream {
             .expect("histograms with equal bounds add");
         self.total_sum_ns += self.sum_ns;
         self.total_offered += self.offered;
-        for (t, e) in self.total_errors.iter_mut().zip(self.errors) {
-            *t += e;
-        }
+        add_counts(&mut self.total_errors, self.errors);
         self.hist.reset();
         self.sum_ns = 0;
         self.offered = 0;
@@ -169,9 +167,7 @@ impl Recorder {
                 .expect("histograms with equal bounds add");
             window.offered += s.offered;
             window.sum_ns += s.sum_ns;
-            for (a, b) in window.errors.iter_mut().zip(s.errors) {
-                *a += b;
-            }
+            add_counts(&mut window.errors, s.errors);
             window.services.push(s.close(&mut self.serializer));
         }
         window.ok = self.fleet.len();

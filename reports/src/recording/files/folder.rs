@@ -279,6 +279,9 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
     let gauge_names = header[FIXED_COLUMNS..gauges_end].to_vec();
 
     let mut windows = Vec::new();
+    // The run's histograms, added up as each interval is decoded (once).
+    let mut total = new_histogram();
+    let mut service_total: Vec<Histogram<u64>> = tagged.iter().map(|_| new_histogram()).collect();
     for (i, rec) in rd.records().enumerate() {
         let rec = rec.map_err(csv_err)?;
         let line = i + 2;
@@ -343,6 +346,9 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
                 path: hlog_path.clone(),
                 detail: format!("interval {} of {}: {e}", i + 1, meta.services[j].name),
             })?;
+            service_total[j]
+                .add(&hist)
+                .expect("histograms with equal bounds add");
             let ok = hist.len();
             let sum_ns = sum_from_mean(float(c + 3)?, ok);
             services.push(ServiceWindow {
@@ -354,6 +360,7 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
                 histogram_v2z: bytes,
             });
         }
+        total.add(&hist).expect("histograms with equal bounds add");
         windows.push(Window {
             t_start_s: float(0)?,
             offered: count(1)?,
@@ -393,7 +400,6 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
             ),
         });
     }
-    let total = merged(windows.iter().map(Window::histogram));
     let ok = total.len();
     let total_sum_ns = sum_from_mean(s.latency_ms.mean.0, ok);
     let kinds = s.requests.errors_by_kind.0;
@@ -401,9 +407,8 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
         .services
         .0
         .iter()
-        .enumerate()
-        .map(|(j, (name, f))| {
-            let total = merged(windows.iter().map(|w| w.services[j].histogram()));
+        .zip(service_total)
+        .map(|((name, f), total)| {
             let ok = total.len();
             ServiceTotals {
                 name: name.clone(),
@@ -489,12 +494,4 @@ fn sum_from_mean(mean_ms: f64, ok: u64) -> u128 {
     } else {
         0
     }
-}
-
-fn merged(hists: impl Iterator<Item = Histogram<u64>>) -> Histogram<u64> {
-    let mut total = new_histogram();
-    for h in hists {
-        total.add(h).expect("histograms with equal bounds add");
-    }
-    total
 }
