@@ -422,23 +422,19 @@ fn json_bytes(s: &SummaryFile) -> Vec<u8> {
 // ---------------------------------------------------------------------------
 // timeseries.csv
 
-/// What each service's columns hold, in order: `<metric>_<service>`.
-const SERVICE_METRICS: [&str; 9] = [
-    "offered",
-    "completed",
-    "errors",
-    "mean_ms",
-    "p50_ms",
-    "p90_ms",
-    "p99_ms",
-    "p999_ms",
-    "max_ms",
-];
+/// The latency columns, the fleet's and (suffixed) each service's.
+const LATENCY_COLUMNS: [&str; 6] = ["mean_ms", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms"];
+
+/// What each service's columns hold, in order (`<metric>_<service>`):
+/// three counts, then [`LATENCY_COLUMNS`].
+const SERVICE_COUNTS: [&str; 3] = ["offered", "completed", "errors"];
+const SERVICE_METRICS: usize = SERVICE_COUNTS.len() + LATENCY_COLUMNS.len();
 
 /// The columns of one service, after the fleet's and the gauges.
 fn service_columns(service: &str) -> impl Iterator<Item = String> + '_ {
-    SERVICE_METRICS
+    SERVICE_COUNTS
         .iter()
+        .chain(&LATENCY_COLUMNS)
         .map(move |m| format!("{m}_{service}"))
 }
 
@@ -452,19 +448,8 @@ fn csv_header(gauge_names: &[String], services: &[ServiceMeta]) -> Vec<String> {
             .iter()
             .map(|k| format!("errors_{}", k.name())),
     );
-    h.extend(
-        [
-            "mean_ms",
-            "p50_ms",
-            "p90_ms",
-            "p99_ms",
-            "p999_ms",
-            "max_ms",
-            "in_system",
-        ]
-        .iter()
-        .map(|s| s.to_string()),
-    );
+    h.extend(LATENCY_COLUMNS.iter().map(|s| s.to_string()));
+    h.push("in_system".to_string());
     h.extend(gauge_names.iter().cloned());
     for s in services {
         h.extend(service_columns(&s.name));

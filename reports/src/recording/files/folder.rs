@@ -267,7 +267,7 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
             header.join(",")
         )));
     }
-    let service_cols = SERVICE_METRICS.len() * meta.services.len();
+    let service_cols = SERVICE_METRICS * meta.services.len();
     let gauges_end = header.len().saturating_sub(service_cols).max(FIXED_COLUMNS);
     let expected_services = csv_header(&[], &meta.services)[FIXED_COLUMNS..].to_vec();
     if header[gauges_end..] != expected_services[..] {
@@ -332,7 +332,7 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
             .collect::<Result<Vec<f64>, _>>()?;
         let mut services = Vec::with_capacity(tagged.len());
         for (j, intervals) in tagged.iter_mut().enumerate() {
-            let c = gauges_end + j * SERVICE_METRICS.len();
+            let c = gauges_end + j * SERVICE_METRICS;
             let n_tagged = intervals.len();
             let bytes =
                 std::mem::take(intervals.get_mut(i).ok_or_else(|| ReportError::Format {
@@ -350,7 +350,7 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
                 .add(&hist)
                 .expect("histograms with equal bounds add");
             let ok = hist.len();
-            let sum_ns = sum_from_mean(float(c + 3)?, ok);
+            let sum_ns = sum_from_mean(float(c + SERVICE_COUNTS.len())?, ok);
             services.push(ServiceWindow {
                 offered: count(c)?,
                 ok,
