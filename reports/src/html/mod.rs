@@ -137,13 +137,21 @@ fn count(n: u64) -> String {
     charts::group_digits(&n.to_string())
 }
 
+/// A length of time for a sentence: `40 min`, `2 h`, `10 s`.
 fn duration(s: f64) -> String {
+    whole_units(s, ["h", "min", "s"].map(|u| format!(" {u}")))
+}
+
+/// `s` seconds in the largest of hours, minutes and seconds that it is a
+/// whole number of, each followed by its name in `units`.
+fn whole_units(s: f64, units: [String; 3]) -> String {
+    let [h, m, sec] = units;
     if s >= 3600.0 && (s % 3600.0).abs() < 1e-9 {
-        format!("{} h", s / 3600.0)
+        format!("{}{h}", s / 3600.0)
     } else if s >= 60.0 && (s % 60.0).abs() < 1e-9 {
-        format!("{} min", s / 60.0)
+        format!("{}{m}", s / 60.0)
     } else {
-        format!("{} s", trim(s))
+        format!("{}{sec}", trim(s))
     }
 }
 

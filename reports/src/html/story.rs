@@ -2,7 +2,7 @@
 //! scripted events (from the [`ScenarioSummary`] the recording carries),
 //! what was measured, and the SLO verdict in words.
 
-use super::{clock, esc, ms, pct, trim};
+use super::{clock, esc, ms, pct, trim, whole_units};
 use crate::recording::{Recording, Source};
 use crate::ScenarioSummary;
 use std::fmt::Write as _;
@@ -146,13 +146,7 @@ fn plural(n: usize) -> &'static str {
 /// An instant of the run the way a scenario file writes one: `15m`, `2h`,
 /// `90s`.
 fn instant(t_s: f64) -> String {
-    if t_s >= 3600.0 && (t_s % 3600.0).abs() < 1e-9 {
-        format!("{}h", t_s / 3600.0)
-    } else if t_s >= 60.0 && (t_s % 60.0).abs() < 1e-9 {
-        format!("{}m", t_s / 60.0)
-    } else {
-        format!("{}s", trim(t_s))
-    }
+    whole_units(t_s, ["h", "m", "s"].map(String::from))
 }
 
 /// The SLO verdict as sentences, and whether it was met (None: no SLO).
