@@ -11,7 +11,7 @@
 //! fail and say how to install it. `DOCKMASTER_CHROMIUM` names another
 //! binary.
 
-use crate::util::{dockmaster, simulate_quietly, stderr};
+use crate::util::{bundled_scenarios, dockmaster, simulate_quietly, stderr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -294,17 +294,6 @@ fn check_report(what: &str, dir: &Path, extra_labels: &[(&str, &str)]) {
         expected.len(),
         shot.display()
     );
-}
-
-fn bundled_scenarios() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]

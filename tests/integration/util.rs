@@ -12,6 +12,18 @@ pub fn scenario(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Every scenario the project bundles (`scenarios/*.toml`), in name order.
+pub fn bundled_scenarios() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    v.sort();
+    v
+}
+
 /// Runs the built `dockmaster` binary with `args`.
 pub fn dockmaster(args: &[&str]) -> Output {
     dockmaster_env(args, &[])
