@@ -54,6 +54,8 @@ enum Behaviour {
     Hang,
     /// Accept, read the request, close.
     Close,
+    /// 200 for a request under `/web/`, 503 for any other path.
+    WebOkOthers503,
 }
 
 /// A loopback server; it stops when the guard is dropped.
@@ -107,6 +109,19 @@ fn serve(b: Behaviour) -> Server {
                                 let mut r =
                                     hyper::Response::new(Full::new(Bytes::from_static(b"x")));
                                 *r.status_mut() = hyper::StatusCode::from_u16(code).unwrap();
+                                Ok::<_, Infallible>(r)
+                            });
+                            let _ = hyper::server::conn::http1::Builder::new()
+                                .serve_connection(TokioIo::new(s), svc)
+                                .await;
+                        }
+                        Behaviour::WebOkOthers503 => {
+                            let svc = service_fn(move |req: hyper::Request<_>| async move {
+                                let mut r =
+                                    hyper::Response::new(Full::new(Bytes::from_static(b"x")));
+                                if !req.uri().path().starts_with("/web/") {
+                                    *r.status_mut() = hyper::StatusCode::SERVICE_UNAVAILABLE;
+                                }
                                 Ok::<_, Infallible>(r)
                             });
                             let _ = hyper::server::conn::http1::Builder::new()
@@ -525,4 +540,74 @@ fn a_stop_is_seen_promptly_with_the_most_windows_a_run_may_have() {
         rec.ok,
         rec.offered
     );
+}
+
+/// Every request is counted under the service it went to: a server that
+/// answers by path (`/web/` 200, `/api/` 503) sees the generator's
+/// per-service counts come back as its own, and they add up to the fleet's.
+#[test]
+fn each_service_is_recorded_under_its_own_name() {
+    let text = r#"
+name = "two-services"
+duration = "2s"
+seed = 11
+window = "1s"
+[cluster]
+instance_type = "m5.large"
+azs = ["a"]
+[cluster.asg]
+min = 1
+max = 1
+desired = 1
+[[services]]
+name = "web"
+desired = 1
+cpu = 256
+memory = 256
+concurrency = 4
+service_time = { dist = "constant", value = "1ms" }
+[[services]]
+name = "api"
+desired = 1
+cpu = 256
+memory = 256
+concurrency = 4
+service_time = { dist = "constant", value = "1ms" }
+[load_balancer]
+algorithm = "round_robin"
+[traffic]
+arrivals = "poisson"
+profile = [ { at = "0s", rps = 150 } ]
+mix = [ { service = "web", weight = 0.7 }, { service = "api", weight = 0.3 } ]
+"#;
+    let sc = dockmaster_sim::scenario::parse(text, std::path::Path::new(".")).expect("scenario");
+    // What the schedule sends to each service, from the simulator's own
+    // arrival generator (the same seed).
+    let mut want = [0u64; 2];
+    for j in dockmaster_loadgen::schedule::Schedule::new(&sc, sc.seed, 1.0, 0, sc.duration) {
+        want[j.service as usize] += 1;
+    }
+    assert!(want[0] > 100 && want[1] > 40, "{want:?}");
+    let s = serve(Behaviour::WebOkOthers503);
+    let o = run(opts(sc, s.addr)).unwrap();
+    let r = &o.recording;
+    let names: Vec<&str> = r.meta.services.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["web", "api"]);
+    let (web, api) = (&r.services[0], &r.services[1]);
+    assert_eq!((web.offered, api.offered), (want[0], want[1]));
+    assert_eq!((web.ok, web.errors()), (want[0], 0));
+    assert_eq!((api.ok, api.errors()), (0, want[1]));
+    assert_eq!(api.errors_by_kind[&ErrorKind::Http503], want[1]);
+    assert_eq!(r.offered, web.offered + api.offered);
+    assert_eq!((r.ok, r.errors()), (want[0], want[1]));
+    // Window by window, too.
+    for w in &r.windows {
+        assert_eq!(w.offered, w.services.iter().map(|s| s.offered).sum::<u64>());
+        assert_eq!(w.ok, w.services.iter().map(|s| s.ok).sum::<u64>());
+        assert_eq!(
+            w.errors_total(),
+            w.services.iter().map(|s| s.errors).sum::<u64>()
+        );
+        assert_eq!(w.services[1].ok, 0);
+    }
 }

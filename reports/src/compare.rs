@@ -27,7 +27,8 @@
 //! folded into it: a 10 s window's p99 is noisy, the pooled one is not.
 
 use crate::charts::{self, Chart, COMPARISON_CHARTS};
-use crate::recording::{new_histogram, LatencyStats, Recording, ReportError};
+use crate::recording::{new_histogram, LatencyStats, Recording, ReportError, Window};
+use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -49,7 +50,8 @@ fn error_rate_ok(diff: f64, measured_rate: f64, tolerance: f64) -> bool {
 }
 
 /// Compares `sim` with `measured` window by window (see the module docs
-/// for the alignment, the steady rule and the verdict).
+/// for the alignment, the steady rule and the verdict), the fleet's
+/// requests and then each service's that both recordings name.
 /// `differences` says how the runs differ in what they ran, as
 /// [`like::differences`] words it (empty for like with like): this crate
 /// does not read scenarios, so the caller compares them.
@@ -59,13 +61,125 @@ pub fn compare(
     tolerance: f64,
     differences: Vec<String>,
 ) -> Comparison {
+    let mut notes = Vec::new();
+    let fleet = judge(sim, measured, tolerance, Slice::fleet, Slice::fleet);
+    if fleet.windows.is_empty() {
+        notes.push(
+            "no window starts at the same time in both recordings: nothing to compare".into(),
+        );
+    } else if fleet.overall.windows_steady == 0 {
+        notes.push(format!(
+            "no steady window (each needs {MIN_SAMPLES} successful responses on both sides, \
+             and the first is warm-up): no verdict"
+        ));
+    }
+    let mut services = Vec::new();
+    for (i, m) in sim.meta.services.iter().enumerate() {
+        let Some(j) = measured.meta.services.iter().position(|n| n.name == m.name) else {
+            notes.push(format!(
+                "service {} is only in the simulation: not compared on its own",
+                m.name
+            ));
+            continue;
+        };
+        let s = judge(
+            sim,
+            measured,
+            tolerance,
+            |w| Slice::service(w, i),
+            |w| Slice::service(w, j),
+        );
+        if s.overall.windows_steady == 0 && fleet.overall.windows_steady > 0 {
+            notes.push(format!(
+                "service {}: no steady window of its own (each needs {MIN_SAMPLES} successful \
+                 responses on both sides): not judged on its own",
+                m.name
+            ));
+        }
+        services.push(ServiceComparison {
+            name: m.name.clone(),
+            windows: s.windows,
+            overall: s.overall,
+        });
+    }
+    for m in &measured.meta.services {
+        if !sim.meta.services.iter().any(|n| n.name == m.name) {
+            notes.push(format!(
+                "service {} is only in the measurement: not compared on its own",
+                m.name
+            ));
+        }
+    }
+    Comparison {
+        tolerance,
+        sim: SideInfo::of(sim),
+        measured: SideInfo::of(measured),
+        windows: fleet.windows,
+        overall: fleet.overall,
+        services,
+        differences,
+        notes,
+        sim_steady: fleet.sim_steady,
+        measured_steady: fleet.measured_steady,
+    }
+}
+
+/// The requests of one window that a comparison looks at: the fleet's or
+/// one service's.
+struct Slice<'a> {
+    ok: u64,
+    errors: u64,
+    sum_ns: u128,
+    latency: &'a LatencyStats,
+    histogram: Histogram<u64>,
+}
+
+impl<'a> Slice<'a> {
+    fn fleet(w: &'a Window) -> Slice<'a> {
+        Slice {
+            ok: w.ok,
+            errors: w.errors_total(),
+            sum_ns: w.sum_ns,
+            latency: &w.latency,
+            histogram: w.histogram(),
+        }
+    }
+
+    fn service(w: &'a Window, i: usize) -> Slice<'a> {
+        let s = &w.services[i];
+        Slice {
+            ok: s.ok,
+            errors: s.errors,
+            sum_ns: s.sum_ns,
+            latency: &s.latency,
+            histogram: s.histogram(),
+        }
+    }
+}
+
+/// One stream of requests judged window by window and pooled.
+struct Judged {
+    windows: Vec<WindowComparison>,
+    overall: Overall,
+    sim_steady: Histogram<u64>,
+    measured_steady: Histogram<u64>,
+}
+
+/// The steady rule, the per-window test and the pooled verdict applied to
+/// the requests `sim_slice` and `meas_slice` pick out of each window.
+fn judge<'a>(
+    sim: &'a Recording,
+    measured: &'a Recording,
+    tolerance: f64,
+    sim_slice: impl Fn(&'a Window) -> Slice<'a>,
+    meas_slice: impl Fn(&'a Window) -> Slice<'a>,
+) -> Judged {
     let by_start: BTreeMap<i64, usize> = measured
         .windows
         .iter()
         .enumerate()
         .map(|(i, w)| (key(w.t_start_s), i))
         .collect();
-    let mut notes = Vec::new();
     let full = |r: &Recording, i: usize| r.window_duration_s(i) >= r.meta.window_s - 1e-9;
 
     let mut windows = Vec::new();
@@ -77,9 +191,9 @@ pub fn compare(
         let Some(&mi) = by_start.get(&key(sw.t_start_s)) else {
             continue;
         };
-        let mw = &measured.windows[mi];
-        let s = SideStats::new(&sw.latency, sw.ok, sw.errors_total());
-        let m = SideStats::new(&mw.latency, mw.ok, mw.errors_total());
+        let (sw, mw) = (sim_slice(sw), meas_slice(&measured.windows[mi]));
+        let s = SideStats::new(sw.latency, sw.ok, sw.errors);
+        let m = SideStats::new(mw.latency, mw.ok, mw.errors);
         let rel_error = RelErrors::new(&s, &m);
         let error_rate_diff = s.error_rate - m.error_rate;
         let skipped = if windows.is_empty() {
@@ -97,18 +211,18 @@ pub fn compare(
         });
         if skipped.is_none() {
             sim_hist
-                .add(sw.histogram())
+                .add(&sw.histogram)
                 .expect("histograms with equal bounds add");
             meas_hist
-                .add(mw.histogram())
+                .add(&mw.histogram)
                 .expect("histograms with equal bounds add");
-            sim_err += sw.errors_total();
-            meas_err += mw.errors_total();
+            sim_err += sw.errors;
+            meas_err += mw.errors;
             sim_sum += sw.sum_ns;
             meas_sum += mw.sum_ns;
         }
         windows.push(WindowComparison {
-            t_start_s: sw.t_start_s,
+            t_start_s: sim.windows[si].t_start_s,
             sim: s,
             measured: m,
             rel_error,
@@ -116,11 +230,6 @@ pub fn compare(
             skipped,
             pass,
         });
-    }
-    if windows.is_empty() {
-        notes.push(
-            "no window starts at the same time in both recordings: nothing to compare".into(),
-        );
     }
 
     let s = SideStats::new(
@@ -138,12 +247,6 @@ pub fn compare(
     let steady = windows.iter().filter(|w| w.skipped.is_none()).count();
     let latency_pass = steady > 0 && rel_error.worst() <= tolerance;
     let error_rate_pass = steady > 0 && error_rate_ok(error_rate_diff, m.error_rate, tolerance);
-    if steady == 0 && !windows.is_empty() {
-        notes.push(format!(
-            "no steady window (each needs {MIN_SAMPLES} successful responses on both sides, \
-             and the first is warm-up): no verdict"
-        ));
-    }
     let overall = Overall {
         sim: s,
         measured: m,
@@ -156,14 +259,9 @@ pub fn compare(
         error_rate_pass,
         pass: latency_pass && error_rate_pass,
     };
-    Comparison {
-        tolerance,
-        sim: SideInfo::of(sim),
-        measured: SideInfo::of(measured),
+    Judged {
         windows,
         overall,
-        differences,
-        notes,
         sim_steady: sim_hist,
         measured_steady: meas_hist,
     }
@@ -263,29 +361,70 @@ impl Comparison {
         for n in &self.notes {
             let _ = writeln!(s, "note: {n}");
         }
-        let _ = write!(
-            s,
-            "verdict       {}",
-            if o.pass {
-                "PASS: the model matches the measurement within tolerance".to_string()
-            } else if o.windows_steady == 0 {
-                "FAIL: no steady window to compare".to_string()
-            } else {
-                let mut why = Vec::new();
-                if !o.latency_pass {
-                    why.push(format!("latency off by up to {}", pct(o.rel_error.worst())));
-                }
-                if !o.error_rate_pass {
-                    why.push(format!(
-                        "error rate off by {}",
-                        signed_pp(o.error_rate_diff)
-                    ));
-                }
-                format!("FAIL: {}", why.join(", "))
+        if self.services.len() >= 2 {
+            let _ = writeln!(
+                s,
+                "{:<12}{:>7}  {:>17}  {:>17}  {:>11}  verdict",
+                "per service", "steady", "p50 sim/meas", "p99 sim/meas", "err rate"
+            );
+            for c in &self.services {
+                let o = &c.overall;
+                let _ = writeln!(
+                    s,
+                    "  {:<10}{:>7}  {:>17}  {:>17}  {:>11}  {}",
+                    c.name,
+                    o.windows_steady,
+                    format!("{}/{}", num(o.sim.p50_ms), num(o.measured.p50_ms)),
+                    format!("{}/{}", num(o.sim.p99_ms), num(o.measured.p99_ms)),
+                    signed_pp(o.error_rate_diff),
+                    match (c.judged(), o.pass) {
+                        (false, _) => "not judged",
+                        (true, true) => "pass",
+                        (true, false) => "FAIL",
+                    }
+                );
             }
-        );
+        }
+        let _ = write!(s, "verdict       {}", self.verdict_words());
         s
     }
+}
+
+impl Comparison {
+    /// "PASS: ..." or "FAIL: " and what is off, the fleet first, then each
+    /// failing service.
+    pub fn verdict_words(&self) -> String {
+        if self.pass() {
+            return "PASS: the model matches the measurement within tolerance".to_string();
+        }
+        if self.overall.windows_steady == 0 {
+            return "FAIL: no steady window to compare".to_string();
+        }
+        let mut why = off_by(&self.overall);
+        for c in self.failing_services() {
+            why.extend(
+                off_by(&c.overall)
+                    .into_iter()
+                    .map(|w| format!("{} {w}", c.name)),
+            );
+        }
+        format!("FAIL: {}", why.join(", "))
+    }
+}
+
+/// What makes a pooled result fail, in words.
+fn off_by(o: &Overall) -> Vec<String> {
+    let mut why = Vec::new();
+    if !o.latency_pass {
+        why.push(format!("latency off by up to {}", pct(o.rel_error.worst())));
+    }
+    if !o.error_rate_pass {
+        why.push(format!(
+            "error rate off by {}",
+            signed_pp(o.error_rate_diff)
+        ));
+    }
+    why
 }
 
 fn num(x: f64) -> String {

@@ -157,6 +157,23 @@ pub struct Overall {
     pub pass: bool,
 }
 
+/// One service's requests compared on their own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceComparison {
+    pub name: String,
+    pub windows: Vec<WindowComparison>,
+    pub overall: Overall,
+}
+
+impl ServiceComparison {
+    /// Judged: it has a steady window of its own. A service with too few
+    /// requests for one (each window needs [`MIN_SAMPLES`] successes on
+    /// both sides) is shown, not judged: its verdict would be noise.
+    pub fn judged(&self) -> bool {
+        self.overall.windows_steady > 0
+    }
+}
+
 /// The result of [`crate::compare::compare`].
 #[derive(Clone, Debug)]
 pub struct Comparison {
@@ -165,6 +182,10 @@ pub struct Comparison {
     pub measured: SideInfo,
     pub windows: Vec<WindowComparison>,
     pub overall: Overall,
+    /// Each service both recordings name, in the simulation's order: the
+    /// same rules applied to its own requests (a slow service can hide
+    /// behind a fast one in the fleet's figures).
+    pub services: Vec<ServiceComparison>,
     /// How the recordings differ in what they ran: scenario content, seed,
     /// window length ([`crate::compare::like::differences`]). Empty for like with like;
     /// the command refuses otherwise, unless told to go on.
@@ -178,6 +199,24 @@ pub struct Comparison {
 }
 
 impl Comparison {
+    /// The verdict: the fleet passes ([`Overall::pass`]) and so does every
+    /// judged service.
+    pub fn pass(&self) -> bool {
+        self.overall.pass && self.failing_services().next().is_none()
+    }
+
+    /// The judged services that do not pass.
+    pub fn failing_services(&self) -> impl Iterator<Item = &ServiceComparison> {
+        self.services
+            .iter()
+            .filter(|s| s.judged() && !s.overall.pass)
+    }
+
+    /// The verdict rule in one sentence.
+    pub fn verdict_rule() -> &'static str {
+        "the fleet's overall pass, and the same for each service with a steady window of its own"
+    }
+
     /// The steady-window rule in one sentence.
     pub fn steady_rule() -> String {
         format!(

@@ -26,8 +26,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// `loadtest.json`: written by the load generator, owned by a recording.
-pub const LOADTEST_FILE: &str = "loadtest.json";
+// `loadtest.json` is a recording's file (the reader checks its run id):
+// named in `recording`, which this module depends on, not the other way.
+pub use crate::recording::LOADTEST_FILE;
 /// The pages and the comparison file: named here, with what a write owns,
 /// so that `html` and `compare`, which write through a staging folder, are
 /// not imported back (they re-export these names).

@@ -74,7 +74,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             a.out.display()
         );
     }
-    Ok(if a.check && !c.overall.pass {
+    Ok(if a.check && !c.pass() {
         ExitCode::from(super::FAILED)
     } else {
         ExitCode::SUCCESS

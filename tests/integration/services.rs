@@ -55,6 +55,20 @@ fn a_missed_service_slo_fails_check_slo_though_the_fleet_meets_its_own() {
         "{}",
         stdout(&o)
     );
+    // So does the page: the verdict names the service, the per-service
+    // table its miss, and the per-service chart is drawn.
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        page.contains("api&#39;s p99 latency was"),
+        "the verdict does not name the service"
+    );
+    assert!(page.contains("<h2>Per service</h2>"));
+    assert!(
+        page.contains("missed: p99"),
+        "no per-service miss in the page"
+    );
+    let chart = std::fs::read_to_string(out.join("charts/latency-services.svg")).unwrap();
+    assert!(chart.contains("api p99") && chart.contains("web p99"));
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //!  Recording (+ events) ─► timeline::{latency, throughput, capacity, utilisation}
-//!                    └──► distribution::latency_cdf          ─┐
+//!                    ├──► services::latency_by_service       ─┐
+//!                    └──► distribution::latency_cdf           │
 //!  Comparison ─────────► overlay::{latency, cdf, error}       ├─► plot::Figure ──► SVG
 //! ```
 //!
@@ -16,6 +17,7 @@ mod plot;
 
 mod distribution;
 pub(crate) mod overlay;
+mod services;
 mod timeline;
 
 pub(crate) use plot::group_digits;
@@ -29,8 +31,9 @@ use std::path::{Path, PathBuf};
 pub const CHARTS_DIR: &str = "charts";
 
 /// The charts a recording can get, in page order (file stems).
-pub const RECORDING_CHARTS: [&str; 5] = [
+pub const RECORDING_CHARTS: [&str; 6] = [
     "latency",
+    "latency-services",
     "throughput",
     "capacity",
     "utilisation",
@@ -80,6 +83,7 @@ pub fn recording_charts(rec: &Recording) -> Result<Vec<Chart>, ReportError> {
     let ctx = timeline::Context::new(rec);
     let figures = [
         ("latency", timeline::latency(&ctx)),
+        ("latency-services", services::latency_by_service(&ctx)),
         ("throughput", timeline::throughput(&ctx)),
         ("capacity", timeline::capacity(&ctx)),
         ("utilisation", timeline::utilisation(&ctx)),

@@ -78,7 +78,7 @@ impl<'a> Context<'a> {
         Axis::linear(self.x_title).range(0.0, end / self.unit_s)
     }
 
-    fn figure(&self, title: &str, panels: Vec<Panel>) -> Figure {
+    pub(super) fn figure(&self, title: &str, panels: Vec<Panel>) -> Figure {
         Figure {
             title: title.to_string(),
             subtitle: Some(self.subtitle.clone()),
@@ -88,7 +88,7 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn series(&self, f: impl Fn(usize) -> f64) -> Vec<(f64, f64)> {
+    pub(super) fn series(&self, f: impl Fn(usize) -> f64) -> Vec<(f64, f64)> {
         self.xs
             .iter()
             .enumerate()

@@ -107,12 +107,25 @@ struct FileRules {
     steady_window: String,
     window_pass: String,
     overall_pass: &'static str,
+    pass: &'static str,
+}
+
+#[derive(Serialize)]
+struct FileService {
+    /// false: too few requests for a steady window of its own; shown, not
+    /// part of the verdict.
+    judged: bool,
+    overall: FileOverall,
+    windows: Vec<FileWindow>,
 }
 
 #[derive(Serialize)]
 struct ComparisonFile<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     run_id: Option<&'a RunId>,
+    /// The verdict ([`Comparison::pass`]): the fleet's and every judged
+    /// service's.
+    pass: bool,
     tolerance: f64,
     sim: FileSide<'a>,
     measured: FileSide<'a>,
@@ -123,6 +136,61 @@ struct ComparisonFile<'a> {
     overall: FileOverall,
     notes: &'a [String],
     windows: Vec<FileWindow>,
+    /// By service name, in the simulation's order.
+    services: Services<'a>,
+}
+
+/// `services` as a JSON object in the simulation's order (serde_json's map
+/// would sort the names).
+struct Services<'a>(&'a [ServiceComparison]);
+
+impl Serialize for Services<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for c in self.0 {
+            m.serialize_entry(
+                &c.name,
+                &FileService {
+                    judged: c.judged(),
+                    overall: file_overall(&c.overall),
+                    windows: file_windows(&c.windows),
+                },
+            )?;
+        }
+        m.end()
+    }
+}
+
+fn file_overall(o: &Overall) -> FileOverall {
+    FileOverall {
+        pass: o.pass,
+        latency_pass: o.latency_pass,
+        error_rate_pass: o.error_rate_pass,
+        windows_common: o.windows_common,
+        windows_steady: o.windows_steady,
+        windows_passed: o.windows_passed,
+        sim: (&o.sim).into(),
+        measured: (&o.measured).into(),
+        rel_error: (&o.rel_error).into(),
+        error_rate_diff: Fixed(o.error_rate_diff),
+    }
+}
+
+fn file_windows(windows: &[WindowComparison]) -> Vec<FileWindow> {
+    windows
+        .iter()
+        .map(|w| FileWindow {
+            t_start_s: Fixed(w.t_start_s),
+            steady: w.skipped.is_none(),
+            skipped: w.skipped.map(Skip::name),
+            pass: w.pass,
+            sim: (&w.sim).into(),
+            measured: (&w.measured).into(),
+            rel_error: (&w.rel_error).into(),
+            error_rate_diff: Fixed(w.error_rate_diff),
+        })
+        .collect()
 }
 
 fn file_side(s: &SideInfo) -> FileSide<'_> {
@@ -149,9 +217,9 @@ impl Comparison {
     }
 
     fn json_with(&self, run_id: Option<&RunId>) -> Vec<u8> {
-        let o = &self.overall;
         let file = ComparisonFile {
             run_id,
+            pass: self.pass(),
             differences: &self.differences,
             tolerance: self.tolerance,
             sim: file_side(&self.sim),
@@ -162,34 +230,12 @@ impl Comparison {
                 window_pass: self.pass_rule(),
                 overall_pass: "the window pass rule applied to all steady windows pooled \
                                (histograms merged, counts summed); needs one steady window",
+                pass: Comparison::verdict_rule(),
             },
-            overall: FileOverall {
-                pass: o.pass,
-                latency_pass: o.latency_pass,
-                error_rate_pass: o.error_rate_pass,
-                windows_common: o.windows_common,
-                windows_steady: o.windows_steady,
-                windows_passed: o.windows_passed,
-                sim: (&o.sim).into(),
-                measured: (&o.measured).into(),
-                rel_error: (&o.rel_error).into(),
-                error_rate_diff: Fixed(o.error_rate_diff),
-            },
+            overall: file_overall(&self.overall),
             notes: &self.notes,
-            windows: self
-                .windows
-                .iter()
-                .map(|w| FileWindow {
-                    t_start_s: Fixed(w.t_start_s),
-                    steady: w.skipped.is_none(),
-                    skipped: w.skipped.map(Skip::name),
-                    pass: w.pass,
-                    sim: (&w.sim).into(),
-                    measured: (&w.measured).into(),
-                    rel_error: (&w.rel_error).into(),
-                    error_rate_diff: Fixed(w.error_rate_diff),
-                })
-                .collect(),
+            windows: file_windows(&self.windows),
+            services: Services(&self.services),
         };
         let mut out = serde_json::to_vec_pretty(&file).expect("comparison serializes to memory");
         out.push(b'\n');

@@ -242,3 +242,124 @@ fn no_overlapping_window_never_passes() {
     assert!(!c.overall.pass, "{}", c.table());
     assert!(c.notes.iter().any(|n| n.contains("nothing to compare")));
 }
+
+/// Two services behind one ALB, 30 windows of 10 s: `web` at 400 req/s
+/// with a 20 ms median, `api` at `api_rps` with `api_p50_ms` (exponential
+/// latencies, drawn from `seed`).
+fn two_services(api_rps: f64, api_p50_ms: f64, seed: u64) -> Recording {
+    use crate::recording::{Recorder, RunTotals, ServiceMeta};
+    let mut meta = Synth::default().record().meta;
+    meta.seed = seed;
+    meta.services = ["web", "api"]
+        .map(|n| ServiceMeta {
+            name: n.into(),
+            ..ServiceMeta::default()
+        })
+        .to_vec();
+    let mut r = Recorder::new(meta, Vec::new());
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut uniform = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        ((state >> 11) as f64 / (1u64 << 53) as f64).max(1e-12)
+    };
+    for w in 0..30 {
+        for (svc, rps, p50_ms) in [(0, 400.0, 20.0), (1, api_rps, api_p50_ms)] {
+            let n = (rps * 10.0_f64).round() as u64;
+            r.record_offered(svc, n);
+            for _ in 0..n {
+                let ms = p50_ms * (-uniform().ln()) / std::f64::consts::LN_2;
+                r.record_ok(svc, (ms * 1e6) as u64);
+            }
+        }
+        r.close_window(f64::from(w) * 10.0, 1.0, &[]);
+    }
+    r.finish(RunTotals::default())
+}
+
+#[test]
+fn a_slow_service_fails_the_comparison_though_the_fleet_matches() {
+    // api is 3% of the requests (120 of 4120 a window): twice as slow in
+    // the measurement, it moves the fleet's percentiles by a few percent
+    // (within 15%) and its own by 100%.
+    let sim = two_services(12.0, 20.0, 1);
+    let measured = two_services(12.0, 40.0, 2);
+    let c = compare(&sim, &measured, 0.15, Vec::new());
+    assert!(c.overall.pass, "{}", c.table());
+    let names: Vec<&str> = c.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["web", "api"]);
+    let (web, api) = (&c.services[0], &c.services[1]);
+    assert!(web.judged() && web.overall.pass, "{}", c.table());
+    assert!(api.judged() && !api.overall.pass, "{}", c.table());
+    let e = api.overall.rel_error.p50;
+    assert!((-0.6..-0.4).contains(&e), "api p50 relative error {e}");
+    assert!(!c.pass());
+    let table = c.table();
+    assert!(table.contains("FAIL: api latency off by up to"), "{table}");
+
+    // The parts add up: each side's steady responses, fleet = web + api
+    // (the same windows are steady for all three here).
+    assert_eq!(c.overall.sim.ok, web.overall.sim.ok + api.overall.sim.ok);
+    assert_eq!(
+        c.overall.measured.ok,
+        web.overall.measured.ok + api.overall.measured.ok
+    );
+
+    let bytes = c.json();
+    let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(json["pass"], false);
+    assert_eq!(json["overall"]["pass"], true);
+    // In the scenario's order (serde_json's Value would sort the keys, so
+    // the order is read off the text).
+    let text = String::from_utf8(bytes).unwrap();
+    let services = &text[text.find("\"services\": {").unwrap()..];
+    let at = |n: &str| services.find(&format!("\"{n}\": {{")).unwrap();
+    assert!(at("web") < at("api"), "{services}");
+    assert_eq!(json["services"]["api"]["judged"], true);
+    assert_eq!(json["services"]["api"]["overall"]["pass"], false);
+    assert_eq!(json["services"]["web"]["overall"]["pass"], true);
+    assert_eq!(
+        json["services"]["api"]["windows"].as_array().unwrap().len(),
+        30
+    );
+
+    // Like with like, both pass.
+    let same = compare(&sim, &two_services(12.0, 20.0, 3), 0.15, Vec::new());
+    assert!(same.pass(), "{}", same.table());
+}
+
+#[test]
+fn a_service_too_thin_for_a_steady_window_is_shown_not_judged() {
+    // 5 req/s: 50 responses a window, fewer than MIN_SAMPLES.
+    let sim = two_services(5.0, 20.0, 1);
+    let measured = two_services(5.0, 80.0, 2);
+    let c = compare(&sim, &measured, 0.15, Vec::new());
+    let api = &c.services[1];
+    assert!(!api.judged());
+    assert_eq!(api.overall.windows_steady, 0);
+    assert_eq!(c.pass(), c.overall.pass);
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.contains("service api: no steady window")),
+        "{:?}",
+        c.notes
+    );
+    assert!(c.table().contains("not judged"), "{}", c.table());
+}
+
+#[test]
+fn a_service_on_one_side_only_is_named_in_a_note() {
+    let sim = two_services(12.0, 20.0, 1);
+    let mut measured = two_services(12.0, 20.0, 2);
+    measured.meta.services[1].name = "billing".into();
+    let c = compare(&sim, &measured, 0.15, Vec::new());
+    assert_eq!(c.services.len(), 1);
+    for n in [
+        "service api is only in the simulation",
+        "service billing is only in the measurement",
+    ] {
+        assert!(c.notes.iter().any(|x| x.contains(n)), "{n}: {:?}", c.notes);
+    }
+}

@@ -45,7 +45,7 @@ pub fn comparison_html(c: &Comparison, charts: &[Chart], run_id: &RunId) -> Stri
         }
         b.push_str("</ul>\n</section>\n");
     }
-    let (class, head) = if o.pass {
+    let (class, head) = if c.pass() {
         ("met", "The model matches")
     } else {
         ("missed", "The model does not match")
@@ -72,7 +72,21 @@ pub fn comparison_html(c: &Comparison, charts: &[Chart], run_id: &RunId) -> Stri
             o.windows_steady
         )
     };
-    let _ = writeln!(b, "<p>{}</p>\n</section>", esc(&words));
+    let _ = writeln!(b, "<p>{}</p>", esc(&words));
+    let failing: Vec<&str> = c.failing_services().map(|s| s.name.as_str()).collect();
+    if !failing.is_empty() {
+        let _ = writeln!(
+            b,
+            "<p>{}: {}.</p>",
+            if o.pass {
+                "The fleet matches, but not every service on its own"
+            } else {
+                "Services that do not match on their own"
+            },
+            esc(&failing.join(", "))
+        );
+    }
+    b.push_str("</section>\n");
 
     b.push_str("<h2>Steady windows, pooled</h2>\n<table>\n<tr><th></th><th class=\"n\">sim</th><th class=\"n\">measured</th><th class=\"n\">relative error</th><th class=\"n\">within tolerance</th></tr>\n");
     let tol = c.tolerance;
@@ -137,6 +151,9 @@ pub fn comparison_html(c: &Comparison, charts: &[Chart], run_id: &RunId) -> Stri
         }
         b.push_str("</ul>\n");
     }
+    if c.services.len() >= 2 {
+        b.push_str(&services_table(c));
+    }
     b.push_str("<h2>Charts</h2>\n");
     figures(&mut b, charts);
 
@@ -173,4 +190,44 @@ pub fn comparison_html(c: &Comparison, charts: &[Chart], run_id: &RunId) -> Stri
         run_id,
         &b,
     )
+}
+
+/// Each service's steady windows pooled, one row each.
+fn services_table(c: &Comparison) -> String {
+    let mut b = String::from(
+        "<h2>Per service</h2>\n<table>\n<tr><th>service</th><th class=\"n\">steady windows</th>\
+         <th class=\"n\">p50 sim</th><th class=\"n\">p50 meas</th><th class=\"n\">p99 sim</th>\
+         <th class=\"n\">p99 meas</th><th class=\"n\">worst rel err</th><th class=\"n\">err rate sim</th>\
+         <th class=\"n\">err rate meas</th><th>judged</th></tr>\n",
+    );
+    for s in &c.services {
+        let o = &s.overall;
+        let (class, verdict) = match (s.judged(), o.pass) {
+            (false, _) => ("skip", "too few requests"),
+            (true, true) => ("pass", "pass"),
+            (true, false) => ("fail", "fail"),
+        };
+        let _ = writeln!(
+            b,
+            "<tr><th>{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"{class}\">{verdict}</td></tr>",
+            esc(&s.name),
+            o.windows_steady,
+            ms(o.sim.p50_ms),
+            ms(o.measured.p50_ms),
+            ms(o.sim.p99_ms),
+            ms(o.measured.p99_ms),
+            pct(o.rel_error.worst(), 1),
+            pct(o.sim.error_rate, 3),
+            pct(o.measured.error_rate, 3)
+        );
+    }
+    let _ = writeln!(
+        b,
+        "</table>\n<p class=\"missing\">Each service's requests judged as the fleet's are: the same \
+         steady rule and tolerance, over its own windows. The verdict is {}.</p>",
+        esc(Comparison::verdict_rule())
+    );
+    b
 }

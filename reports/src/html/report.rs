@@ -167,6 +167,60 @@ fn summary_table(rec: &Recording) -> String {
     t
 }
 
+/// One row per service (with two or more: with one, the summary is its
+/// row): its requests, latency and its own SLO checks.
+fn services_table(rec: &Recording) -> String {
+    if rec.meta.services.len() < 2 {
+        return String::new();
+    }
+    let verdict = rec.slo_verdict();
+    let mut t = String::from(
+        "<h2>Per service</h2>\n<table class=\"services\">\n<tr><th>service</th><th class=\"n\">offered</th>\
+         <th class=\"n\">ok</th><th class=\"n\">failed</th><th class=\"n\">p50</th><th class=\"n\">p90</th>\
+         <th class=\"n\">p99</th><th class=\"n\">max</th><th>its SLO</th></tr>\n",
+    );
+    for (m, s) in rec.meta.services.iter().zip(&rec.services) {
+        let lat = s.latency();
+        let checks: Vec<&crate::SloCheck> = verdict.of(Some(&m.name)).collect();
+        let (class, slo) = if checks.is_empty() {
+            ("", "none".to_string())
+        } else if checks.iter().all(|c| c.met) {
+            ("pass", "met".to_string())
+        } else {
+            let missed: Vec<String> = checks
+                .iter()
+                .filter(|c| !c.met)
+                .map(|c| {
+                    if c.name == "error_rate" {
+                        format!("error rate {} > {}", pct(c.actual, 3), pct(c.target, 3))
+                    } else {
+                        format!("{} {} > {}", c.name, ms(c.actual), ms(c.target))
+                    }
+                })
+                .collect();
+            ("fail", format!("missed: {}", missed.join(", ")))
+        };
+        let _ = writeln!(
+            t,
+            "<tr><th>{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} ({})</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"{class}\">{}</td></tr>",
+            esc(&m.name),
+            count(s.offered),
+            count(s.ok),
+            count(s.errors()),
+            pct(s.error_rate(), 3),
+            ms(lat.p50_ms),
+            ms(lat.p90_ms),
+            ms(lat.p99_ms),
+            ms(lat.max_ms),
+            esc(&slo)
+        );
+    }
+    t.push_str("</table>\n");
+    t
+}
+
 fn charts_error_label(k: ErrorKind) -> String {
     crate::charts::error_label(k)
 }
@@ -222,12 +276,12 @@ fn events_section(events: &[FleetEvent]) -> String {
 }
 
 /// A line for each chart the recording has no data for, saying why.
-fn missing_charts(charts: &[Chart]) -> String {
+fn missing_charts(charts: &[Chart], rec_services: usize) -> String {
     let has = |n: &str| charts.iter().any(|c| c.name == n);
     let mut s = String::new();
     let why = |n: &str| -> &'static str {
         match n {
-            "latency" | "latency-cdf" => "no request completed successfully",
+            "latency" | "latency-cdf" | "latency-services" => "no request completed successfully",
             "capacity" => {
                 "the recording has no host or task gauges (a load test sees only the endpoint)"
             }
@@ -236,6 +290,10 @@ fn missing_charts(charts: &[Chart]) -> String {
         }
     };
     for n in RECORDING_CHARTS {
+        // With one service the fleet's latency chart is the service's.
+        if n == "latency-services" && rec_services < 2 {
+            continue;
+        }
         if !has(n) {
             let _ = writeln!(s, "<p class=\"missing\">No {n} chart: {}.</p>", why(n));
         }
@@ -292,10 +350,11 @@ pub fn report_html(rec: &Recording, charts: &[Chart], run_id: &RunId) -> String 
     }
     b.push_str("<h2>Summary</h2>\n");
     b.push_str(&summary_table(rec));
+    b.push_str(&services_table(rec));
     b.push_str(&events_section(&rec.events));
     b.push_str("<h2>Charts</h2>\n");
     figures(&mut b, charts);
-    b.push_str(&missing_charts(charts));
+    b.push_str(&missing_charts(charts, rec.meta.services.len()));
     if !rec.notes.is_empty() {
         b.push_str("<h2>Notes</h2>\n<ul>\n");
         for n in &rec.notes {

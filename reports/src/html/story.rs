@@ -165,18 +165,26 @@ pub(super) fn verdict_words(rec: &Recording) -> (Option<bool>, Vec<String>) {
         .checks
         .iter()
         .map(|c| {
+            // A service's own objectives are said with its name.
+            let whose = c
+                .service
+                .as_ref()
+                .map_or(String::new(), |s| format!("{s}'s "));
             if c.name == "error_rate" {
                 format!(
-                    "{} of requests failed, {} the {} budget",
+                    "{} of {whose}requests failed, {} the {} budget",
                     pct(c.actual, 3),
                     if c.met { "within" } else { "over" },
                     pct(c.target, 3)
                 )
             } else if c.actual.is_nan() {
-                format!("{} could not be measured (no successful response)", c.name)
+                format!(
+                    "{whose}{} could not be measured (no successful response)",
+                    c.name
+                )
             } else {
                 format!(
-                    "{} latency was {}, {} the {} target",
+                    "{whose}{} latency was {}, {} the {} target",
                     c.name,
                     ms(c.actual),
                     if c.met { "within" } else { "over" },

@@ -63,10 +63,14 @@ fn the_page_tells_the_story_and_inlines_every_chart() {
     assert!(html.contains("The SLO was met"), "verdict in words");
     assert!(html.contains("p99 latency was"));
     for name in RECORDING_CHARTS {
-        assert!(
+        // One service: no per-service chart, and no line saying so.
+        let one_service = name == "latency-services";
+        assert_eq!(
             html.contains(&format!("<figure class=\"chart\" id=\"chart-{name}\"")),
+            !one_service,
             "{name}"
         );
+        assert!(!html.contains(&format!("No {name} chart")), "{name}");
     }
     assert_eq!(html.matches("<svg").count(), 5);
     // Events: the notable one listed, the churn counted.

@@ -17,6 +17,8 @@ pub(super) use folder::{read_dir, read_run_id, run_id, write_dir};
 pub const SUMMARY_FILE: &str = "summary.json";
 pub const TIMESERIES_FILE: &str = "timeseries.csv";
 pub const HLOG_FILE: &str = "latency.hlog";
+/// `loadtest.json`: written by the load generator, part of its recording.
+pub const LOADTEST_FILE: &str = "loadtest.json";
 
 /// Decimals of `in_system` and latency cells in timeseries.csv.
 const CSV_DECIMALS: usize = 3;

@@ -177,7 +177,7 @@ pub use recorder::Recorder;
 use service::{by_kind, error_rate};
 pub use service::{ServiceMeta, ServiceTotals, ServiceWindow};
 
-pub use files::{HLOG_FILE, SUMMARY_FILE, TIMESERIES_FILE};
+pub use files::{HLOG_FILE, LOADTEST_FILE, SUMMARY_FILE, TIMESERIES_FILE};
 
 impl ErrorKind {
     /// Inverse of [`ErrorKind::name`].

@@ -220,7 +220,7 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
     let csv_bytes = read_file(&csv_path)?;
     let hlog_bytes = read_file(&hlog_path)?;
     let events_bytes = crate::events::read_bytes(dir)?;
-    let loadtest_path = dir.join(crate::staging::LOADTEST_FILE);
+    let loadtest_path = dir.join(LOADTEST_FILE);
     let loadtest_id = match std::fs::read(&loadtest_path) {
         Ok(b) => Some(json_run_id(&b)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -240,7 +240,7 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
         ids.push((crate::EVENTS_FILE, RunId::from_comments(b)));
     }
     if let Some(id) = loadtest_id {
-        ids.push((crate::staging::LOADTEST_FILE, id));
+        ids.push((LOADTEST_FILE, id));
     }
     check_run_ids(dir, s.run_id.as_ref(), &ids)?;
     let hlog_bad = |detail: String| ReportError::Format {
