@@ -75,6 +75,21 @@ enum Command {
         or mixed recordings, not like with like); 3 when the comparison cannot be written."
     )]
     Compare(cmd::compare::Args),
+    /// Find the cheapest fleet of the scenario's [plan] that meets its SLOs, with confidence.
+    #[command(
+        after_help = "Example:\n  dockmaster plan scenarios/plan-mmc.toml -o out/plan\n  \
+        dockmaster plan scenarios/steady.toml --vary 'services[0].desired=2,3,4,6' -o out/plan\n\n\
+        Candidates are the cross product of [[plan.vary]] (and --vary); each is the scenario\n\
+        with --set FIELD=VALUE applied and, with [plan] hosts = \"fit\" (the default), the\n\
+        fewest hosts that place its tasks. Replication r of every candidate is simulate\n\
+        --replications's replication r; candidates are replicated until each SLO objective\n\
+        is met or missed at [plan] confidence (0.95), or max_replications (20) is reached.\n\
+        Writes OUT/plan.json (every candidate: verdict, reason, figures) and OUT/best.toml.\n\
+        Exit status: 0 when a candidate is feasible; 1 when none is (the table says which\n\
+        objective binds); 2 on bad input (the scenario, [plan], --vary); 3 when OUT cannot\n\
+        be written."
+    )]
+    Plan(cmd::plan::Args),
     /// Replay a scenario's traffic against a real HTTP endpoint (open model) and record it.
     #[command(
         after_help = "Example:\n  dockmaster testbed scenarios/testbed-small.toml --for 2m &\n  \
@@ -139,6 +154,7 @@ fn main() -> ExitCode {
         Command::Simulate(a) => cmd::simulate::run(a),
         Command::Report { dir, quiet } => cmd::report::run(&dir, quiet),
         Command::Compare(a) => cmd::compare::run(a),
+        Command::Plan(a) => cmd::plan::run(a),
         Command::Loadtest(a) => cmd::loadtest::run(a),
         Command::Testbed(a) => cmd::testbed::run(a),
     };

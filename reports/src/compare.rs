@@ -365,7 +365,7 @@ impl Comparison {
             let _ = writeln!(
                 s,
                 "{:<12}{:>7}  {:>17}  {:>17}  {:>11}  verdict",
-                "per service", "steady", "p50 sim/meas", "p99 sim/meas", "err rate"
+                "per service", "steady", "p50 sim/meas", "p99 sim/meas", "err rate Δ"
             );
             for c in &self.services {
                 let o = &c.overall;

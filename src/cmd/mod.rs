@@ -11,6 +11,7 @@
 pub mod compare;
 pub mod interrupt;
 pub mod loadtest;
+pub mod plan;
 pub mod report;
 pub mod simulate;
 pub mod testbed;

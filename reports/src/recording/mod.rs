@@ -20,7 +20,7 @@ pub const HIST_SIGFIG: u8 = 3;
 pub const HOURS_PER_MONTH: f64 = 730.0;
 
 /// `cost_usd` over a run of `duration_s`, as a month of it costs.
-pub(crate) fn monthly(cost_usd: f64, duration_s: f64) -> Option<f64> {
+pub fn monthly(cost_usd: f64, duration_s: f64) -> Option<f64> {
     let hours = duration_s / 3600.0;
     (hours > 0.0).then(|| cost_usd / hours * HOURS_PER_MONTH)
 }

@@ -32,7 +32,7 @@ mod validate;
 pub use describe::{describe, warnings};
 pub(crate) use describe::{dist_mean_secs, num, percent, rate};
 pub use differences::differences;
-pub use error::{Problem, ScenarioError};
+pub use error::{Problem, ScenarioError, MISSING};
 pub use expr::{attribute_name, matches as expression_matches};
 pub use model::*;
 pub use overrides::Override;
@@ -63,7 +63,21 @@ pub fn load_with(path: &Path, overrides: &[Override]) -> Result<Scenario, Scenar
     })?;
     let text =
         String::from_utf8(bytes).map_err(|e| fail(not_utf8(e.as_bytes(), e.utf8_error())))?;
-    let text = overrides::apply(&text, overrides).map_err(fail)?;
+    parse_file_text(&text, path, overrides)
+}
+
+/// [`load_with`] of a file's text already read: `text` is what `path`
+/// holds (the planner reads a file once and builds many variations of it).
+pub fn parse_file_text(
+    text: &str,
+    path: &Path,
+    overrides: &[Override],
+) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    let text = overrides::apply(text, overrides).map_err(|p| ScenarioError {
+        file: file.clone(),
+        problems: vec![p],
+    })?;
     let base_dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

@@ -124,6 +124,11 @@ pub struct RawScenario {
     pub faults: Option<RawFaults>,
     /// Default: no objective.
     pub slo: Option<RawSlo>,
+    /// `[plan]`: the search space of `dockmaster plan` (the plan crate
+    /// reads and checks it); the simulator ignores it, so a planned
+    /// scenario runs as it is.
+    #[serde(rename = "plan")]
+    pub _plan: Option<Value>,
 }
 
 /// `[cluster]`.

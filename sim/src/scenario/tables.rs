@@ -114,6 +114,14 @@ const PLACES: &[(&[&str], Kind)] = &[
         &["slo"],
         Kind::Table("an [slo] table, e.g. with p99 = \"300ms\" and error_rate = 0.001"),
     ),
+    (
+        &["plan"],
+        Kind::Table("a [plan] table, e.g. with confidence = 0.95 and [[plan.vary]] tables"),
+    ),
+    (
+        &["plan", "vary"],
+        Kind::Tables("[[plan.vary]] tables, each like { field = \"services[0].desired\", values = [4, 6, 8] }"),
+    ),
 ];
 
 /// The first place of the document where a table belongs and something

@@ -1,0 +1,81 @@
+//! What cannot hold, found before simulating: a service whose tasks at
+//! their most (autoscaling `max`, else `desired`) cannot serve the offered
+//! peak long enough to keep its error budget.
+//!
+//! ```text
+//!  λ(t) = profile(t) × share   μ = tasks_max × concurrency / E[S]   Q = tasks_max × (concurrency + queue_limit)
+//!  fluid queue q' = λ − μ on [0, Q]; what overflows Q is refused (503) ──► refused / offered > error budget ⇒ pruned
+//! ```
+//!
+//! The fluid queue is the best any fleet of that size can do: every task
+//! at full speed from t = 0, no start-up, no CPU contention, arrivals at
+//! their mean rate. Real requests only queue more, so a candidate whose
+//! fluid overflow alone exceeds the budget cannot meet it.
+
+use dockmaster_sim::dist::Sampler;
+use dockmaster_sim::scenario::Scenario;
+use dockmaster_sim::traffic::Profile;
+
+/// The fluid model's step, seconds: far below any queue's drain time that
+/// matters, and ≤ 7,200 steps for a two-hour scenario.
+const STEP_S: f64 = 1.0;
+
+/// Why `sc` cannot meet an error-rate objective, or `None`.
+pub fn cannot_hold(sc: &Scenario) -> Option<String> {
+    let profile = Profile::new(&sc.traffic.profile, 1.0);
+    let duration_s = sc.duration as f64 / 1e9;
+    let offered_total = profile.integral(0.0, duration_s);
+    if offered_total <= 0.0 {
+        return None;
+    }
+    for (i, s) in sc.services.iter().enumerate() {
+        let share = sc.traffic.share(i);
+        let tasks = s.autoscaling.as_ref().map_or(s.desired, |a| a.max.max(s.desired));
+        let mean_s = Sampler::new(&s.service_time).mean() / 1e9;
+        if share <= 0.0 || mean_s <= 0.0 {
+            continue;
+        }
+        let mu = f64::from(tasks) * f64::from(s.concurrency) / mean_s;
+        let cap = f64::from(tasks) * f64::from(s.concurrency + s.queue_limit);
+        let (mut q, mut refused) = (0.0f64, 0.0f64);
+        let mut t = 0.0;
+        while t < duration_s {
+            let dt = STEP_S.min(duration_s - t);
+            let arrived = profile.integral(t, t + dt) * share;
+            q += arrived - mu * dt;
+            if q > cap {
+                refused += q - cap;
+                q = cap;
+            }
+            q = q.max(0.0);
+            t += dt;
+        }
+        let offered = offered_total * share;
+        let rate = refused / offered;
+        let budgets = [
+            (sc.slo.error_rate, "the fleet's"),
+            (s.slo.error_rate, "its own"),
+        ];
+        for (budget, whose) in budgets {
+            let Some(b) = budget else { continue };
+            // Refusals among the fleet's requests for the fleet's budget.
+            let share_of = if whose == "its own" { rate } else { refused / offered_total };
+            if share_of > b {
+                return Some(format!(
+                    "service {}: even {} tasks at full speed from the start ({:.0} req/s of \
+                     capacity, {:.0} places to queue) refuse {:.2}% of {} requests, over {} error \
+                     budget of {:.2}%",
+                    s.name,
+                    tasks,
+                    mu,
+                    cap,
+                    share_of * 100.0,
+                    if whose == "its own" { "its" } else { "the fleet's" },
+                    whose,
+                    b * 100.0
+                ));
+            }
+        }
+    }
+    None
+}

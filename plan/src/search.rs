@@ -1,0 +1,258 @@
+//! The search: replications spent where the cheapest-feasible decision is
+//! still open, in rounds, in parallel.
+//!
+//! ```text
+//!  candidates ──prune (fluid bound, placement)──► open
+//!  round n = 2, 4, 8, 12, 16, 20 …: every open candidate replicated up to n (rayon)
+//!    ├─ every objective's upper bound within target ──► feasible
+//!    ├─ one objective's lower bound beyond target ───► infeasible (stops)
+//!    └─ cost's lower bound above the best feasible's upper bound ──► not needed (stops)
+//!  until nothing is open, or n = max_replications (then: undecided)
+//! ```
+//!
+//! A feasible candidate stays open while its cost interval overlaps the
+//! cheapest feasible one's: under autoscaling, cost is random too, and the
+//! ranking is decided the way feasibility is, by intervals that no longer
+//! overlap (sequential elimination, in the spirit of Kim and Nelson's
+//! procedure, without its indifference zone: at `max_replications` the
+//! ranking falls back on the means).
+
+use crate::candidate::Candidate;
+use crate::confidence::Bound;
+use crate::evaluate::{replicate, Objective, Sample};
+use dockmaster_sim::scenario::Scenario;
+use rayon::prelude::*;
+
+/// Where a candidate stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// Still being replicated.
+    Open,
+    /// Every objective met at the confidence asked for.
+    Feasible,
+    /// One objective missed at that confidence: the words say which.
+    Infeasible(String),
+    /// Refused before simulating: the words say why.
+    Pruned(String),
+    /// Feasible or not, certainly dearer than a feasible candidate.
+    NotNeeded,
+    /// Neither decided at `max_replications`.
+    Undecided,
+}
+
+impl Verdict {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Verdict::Open => "open",
+            Verdict::Feasible => "feasible",
+            Verdict::Infeasible(_) => "infeasible",
+            Verdict::Pruned(_) => "pruned",
+            Verdict::NotNeeded => "not needed",
+            Verdict::Undecided => "undecided",
+        }
+    }
+}
+
+/// One candidate and what the search learnt of it.
+pub struct Evaluated {
+    pub candidate: Candidate,
+    /// `None` for a candidate refused before simulating.
+    pub scenario: Option<Box<Scenario>>,
+    pub objectives: Vec<Objective>,
+    /// Replication r at index r.
+    pub samples: Vec<Sample>,
+    pub verdict: Verdict,
+    /// ECS reservation, CPU units (Σ desired × cpu): the first tie-break.
+    pub reservation: u64,
+}
+
+impl Evaluated {
+    pub fn new(candidate: Candidate, scenario: Option<Box<Scenario>>, verdict: Verdict) -> Self {
+        let reservation = scenario.as_ref().map_or(0, |s| {
+            s.services
+                .iter()
+                .map(|v| u64::from(v.desired) * u64::from(v.cpu))
+                .sum()
+        });
+        Evaluated {
+            candidate,
+            scenario,
+            objectives: Vec::new(),
+            samples: Vec::new(),
+            verdict,
+            reservation,
+        }
+    }
+
+    /// The cost bound at confidence `c` (two-sided: `(1 + c)/2` each way).
+    pub fn cost(&self, c: f64) -> Bound {
+        let xs: Vec<f64> = self.samples.iter().map(|s| s.cost_usd).collect();
+        Bound::of(&xs, (1.0 + c) / 2.0)
+    }
+
+    /// Objective k's bound at the Bonferroni level of `c`.
+    pub fn objective(&self, k: usize, c: f64) -> Bound {
+        let xs: Vec<f64> = self.samples.iter().map(|s| s.actual[k]).collect();
+        if xs.iter().any(|x| x.is_infinite()) {
+            // A replication in which every request failed: nothing to
+            // estimate, and certainly not met.
+            return Bound {
+                mean: f64::INFINITY,
+                half: 0.0,
+            };
+        }
+        Bound::of(&xs, 1.0 - (1.0 - c) / self.objectives.len().max(1) as f64)
+    }
+
+    fn p99_mean(&self) -> f64 {
+        let xs: Vec<f64> = self.samples.iter().map(|s| s.latency_ms[3]).collect();
+        xs.iter().sum::<f64>() / xs.len().max(1) as f64
+    }
+
+    /// Feasible, infeasible or still open, from the samples so far.
+    fn decide(&self, c: f64, last_round: bool) -> Verdict {
+        let n = self.samples.len();
+        if self.objectives.is_empty() {
+            return Verdict::Feasible;
+        }
+        let mut all_met = true;
+        for (k, o) in self.objectives.iter().enumerate() {
+            let b = self.objective(k, c);
+            // One replication measures no spread: its point value decides
+            // only when no more may be run (max_replications = 1).
+            let (lo, hi) = if n == 1 && last_round {
+                (b.mean, b.mean)
+            } else {
+                (b.lower(), b.upper())
+            };
+            if lo > o.target {
+                return Verdict::Infeasible(format!(
+                    "{}: mean {} over {n} replications, at least {} at {:.0}% confidence",
+                    o.words(),
+                    value(o, b.mean),
+                    value(o, lo),
+                    c * 100.0
+                ));
+            }
+            all_met &= hi <= o.target;
+        }
+        if all_met {
+            Verdict::Feasible
+        } else if last_round {
+            Verdict::Undecided
+        } else {
+            Verdict::Open
+        }
+    }
+}
+
+fn value(o: &Objective, x: f64) -> String {
+    if o.name == "error_rate" {
+        format!("{:.3}%", x * 100.0)
+    } else {
+        format!("{x:.1} ms")
+    }
+}
+
+/// The rounds' replication counts up to `max`.
+fn rounds(max: u32) -> Vec<u32> {
+    let mut out: Vec<u32> = [2, 4, 8, 12, 16, 20]
+        .into_iter()
+        .filter(|&n| n < max)
+        .collect();
+    let mut n = 20;
+    while n + 10 < max {
+        n += 10;
+        out.push(n);
+    }
+    out.push(max);
+    out
+}
+
+/// The index of the cheapest feasible candidate: lowest mean cost, then
+/// the smaller reservation, then the lower mean p99.
+pub fn cheapest(all: &[Evaluated]) -> Option<usize> {
+    (0..all.len())
+        .filter(|&i| all[i].verdict == Verdict::Feasible)
+        .min_by(|&a, &b| {
+            let (x, y) = (&all[a], &all[b]);
+            let cost = |e: &Evaluated| e.samples.iter().map(|s| s.cost_usd).sum::<f64>() / e.samples.len() as f64;
+            cost(x)
+                .total_cmp(&cost(y))
+                .then(x.reservation.cmp(&y.reservation))
+                .then(x.p99_mean().total_cmp(&y.p99_mean()))
+                .then(a.cmp(&b))
+        })
+}
+
+/// Runs the search over `all` (pruned ones included, untouched) at
+/// confidence `c` with at most `max` replications each. `progress` gets
+/// the replications run so far.
+pub fn run(all: &mut [Evaluated], c: f64, max: u32, progress: &(dyn Fn(u64) + Sync)) {
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let plan = rounds(max);
+    for (round, &n) in plan.iter().enumerate() {
+        let last_round = round + 1 == plan.len();
+        let best = cheapest(all);
+        // Who gets replications this round: the open, and the feasible whose
+        // cost still overlaps the best's.
+        let wanted: Vec<usize> = (0..all.len())
+            .filter(|&i| match all[i].verdict {
+                Verdict::Open => true,
+                Verdict::Feasible => best.is_some_and(|b| b != i && overlaps(&all[i], &all[b], c)),
+                _ => false,
+            })
+            .filter(|&i| (all[i].samples.len() as u32) < n)
+            .collect();
+        if wanted.is_empty() {
+            break;
+        }
+        let jobs: Vec<(usize, u32)> = wanted
+            .iter()
+            .flat_map(|&i| (all[i].samples.len() as u32..n).map(move |r| (i, r)))
+            .collect();
+        let results: Vec<(usize, Sample, Vec<Objective>)> = jobs
+            .par_iter()
+            .map(|&(i, r)| {
+                let sc = all[i].scenario.as_ref().expect("open candidates have a scenario");
+                let (s, o) = replicate(sc, r);
+                progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+                (i, s, o)
+            })
+            .collect();
+        // Jobs are in (candidate, replication) order: pushing in that
+        // order keeps replication r at index r whatever the threads did.
+        for (i, s, o) in results {
+            all[i].objectives = o;
+            all[i].samples.push(s);
+        }
+        for &i in &wanted {
+            if all[i].verdict == Verdict::Open {
+                all[i].verdict = all[i].decide(c, last_round);
+            }
+        }
+        // Dearer for certain than the best feasible: not needed.
+        if let Some(b) = cheapest(all) {
+            let upper = all[b].cost(c).upper();
+            for i in 0..all.len() {
+                if i != b
+                    && matches!(all[i].verdict, Verdict::Open | Verdict::Feasible)
+                    && !all[i].samples.is_empty()
+                    && all[i].cost(c).lower() > upper
+                {
+                    all[i].verdict = Verdict::NotNeeded;
+                }
+            }
+        }
+    }
+}
+
+fn overlaps(a: &Evaluated, b: &Evaluated, c: f64) -> bool {
+    let (x, y) = (a.cost(c), b.cost(c));
+    // Two fixed fleets cost what they cost: equal costs are a tie, which
+    // the tie-breaks settle, not more replications.
+    if x.half == 0.0 && y.half == 0.0 {
+        return false;
+    }
+    x.lower() <= y.upper() && y.lower() <= x.upper()
+}

@@ -1,0 +1,158 @@
+//! `dockmaster plan FILE -o DIR`: the cheapest candidate of the scenario's
+//! `[plan]` that meets its SLOs with the stated confidence.
+
+use super::{ScenarioArgs, BAD_INPUT, ENVIRONMENT, FAILED};
+use anyhow::Result;
+use dockmaster_plan::file::{BEST_FILE, PLAN_FILE};
+use dockmaster_plan::space::{self, Dimension};
+use dockmaster_plan::Shard;
+use dockmaster_sim::scenario::{self, ScenarioError};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Output folder: plan.json and best.toml.
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// One more dimension: FIELD=v1,v2,... (FIELD1+FIELD2=... moves fields
+    /// together). Repeatable; added to the file's [[plan.vary]].
+    #[arg(long = "vary", value_name = "FIELD=V1,V2")]
+    pub vary: Vec<String>,
+    /// Evaluate every N-th candidate only, starting at I (0-based): I/N.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    let bad = || format!("`{s}`: expected I/N with 0 ≤ I < N ≤ 10000, e.g. 0/4");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (index, count): (usize, usize) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if count == 0 || index >= count || count > 10_000 {
+        return Err(bad());
+    }
+    Ok(Shard { index, count })
+}
+
+fn bad(file: &Path, problems: Vec<scenario::Problem>) -> ExitCode {
+    eprintln!(
+        "{}",
+        ScenarioError {
+            file: file.display().to_string(),
+            problems,
+        }
+    );
+    ExitCode::from(BAD_INPUT)
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let base = match a.scenario.load() {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    let file = &a.scenario.file;
+    // The text as run: the file with its --set overrides written in.
+    let text = base.source_text.clone();
+    let space = match space::from_text(&text) {
+        Ok(s) => s,
+        Err(p) => return Ok(bad(file, p)),
+    };
+    let mut flags: Vec<Dimension> = Vec::new();
+    for (n, v) in a.vary.iter().enumerate() {
+        match space::from_flag(v, n) {
+            Ok(d) => flags.push(d),
+            Err(p) => return Ok(bad(file, vec![p])),
+        }
+    }
+    let space = match space::with_flags(space, &flags) {
+        Ok(s) => s,
+        Err(p) => return Ok(bad(file, p)),
+    };
+    if space.dimensions.is_empty() {
+        return Ok(bad(
+            file,
+            vec![scenario::Problem::new(
+                "plan.vary",
+                scenario::MISSING,
+                "at least one dimension to vary: [[plan.vary]] in the file, or --vary FIELD=v1,v2",
+            )],
+        ));
+    }
+    let shard = a.shard.unwrap_or(Shard::WHOLE);
+    let budget =
+        space.candidates().div_ceil(shard.count) as u64 * u64::from(space.max_replications);
+    let bar = if a.quiet {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::new(budget);
+        b.set_style(
+            ProgressStyle::with_template(
+                "plan {prefix} [{bar:30}] {pos}/{len} replications at most ({elapsed})",
+            )
+            .expect("a valid template")
+            .progress_chars("=> "),
+        );
+        b.set_prefix(base.name.clone());
+        b
+    };
+    let plan =
+        match dockmaster_plan::plan(&text, file, space, shard, &|done| bar.set_position(done)) {
+            Ok(p) => p,
+            Err(e) => {
+                bar.finish_and_clear();
+                eprintln!("{e}");
+                return Ok(ExitCode::from(BAD_INPUT));
+            }
+        };
+    bar.finish_and_clear();
+    if let Err(e) = write(&a.out, &plan) {
+        eprintln!("error: cannot write the plan to {}: {e}", a.out.display());
+        return Ok(ExitCode::from(ENVIRONMENT));
+    }
+    if !a.quiet {
+        println!("{}", plan.table());
+        println!(
+            "{} replications in all; wrote {}/{PLAN_FILE}{}",
+            plan.replications(),
+            a.out.display(),
+            if plan.best.is_some() {
+                format!(", {BEST_FILE}")
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(if plan.best.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(FAILED)
+    })
+}
+
+/// Each file written beside its name and renamed over it: a reader sees
+/// an old file or a new one, never half of one.
+fn write(dir: &Path, plan: &dockmaster_plan::Plan) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let put = |name: &str, bytes: &[u8]| -> std::io::Result<()> {
+        let tmp = dir.join(format!(".{name}.new"));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, dir.join(name))
+    };
+    put(PLAN_FILE, &plan.json())?;
+    match plan.best_toml() {
+        Some(t) => put(BEST_FILE, t.as_bytes()),
+        None => match std::fs::remove_file(dir.join(BEST_FILE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        },
+    }
+}
