@@ -59,7 +59,11 @@ pub fn nth(space: &Space, index: usize) -> Candidate {
         .dimensions
         .iter()
         .zip(picks)
-        .flat_map(|(d, j)| d.fields.iter().map(move |f| (f.clone(), d.values[j].clone())))
+        .flat_map(|(d, j)| {
+            d.fields
+                .iter()
+                .map(move |f| (f.clone(), d.values[j].clone()))
+        })
         .collect();
     Candidate { index, values }
 }
@@ -106,11 +110,15 @@ fn blame(d: &Dimension, j: usize, v: &str, e: &ScenarioError) -> Option<Problem>
             } else {
                 format!("{}.fields[{i}]", d.origin)
             };
-            if p.path == format!("--set {f}") || p.allowed.starts_with("unknown key") && p.path == *f
+            if p.path == format!("--set {f}")
+                || p.allowed.starts_with("unknown key") && p.path == *f
             {
                 return Some(Problem::new(field_at, format!("{f:?}"), p.allowed.clone()));
             }
-            if p.path == *f || p.path.starts_with(&format!("{f}.")) || p.path.starts_with(&format!("{f}[")) {
+            if p.path == *f
+                || p.path.starts_with(&format!("{f}."))
+                || p.path.starts_with(&format!("{f}["))
+            {
                 return Some(Problem::new(
                     format!("{}.values[{j}]", d.origin),
                     v.to_string(),
@@ -150,7 +158,10 @@ pub fn build(text: &str, path: &Path, space: &Space, mut c: Candidate) -> Built 
             value: d.to_string(),
         });
         let s = parse_file_text(text, path, &o).ok()?;
-        let placed: usize = initial_layout(&s, s.seed).iter().map(|h| h.tasks.len()).sum();
+        let placed: usize = initial_layout(&s, s.seed)
+            .iter()
+            .map(|h| h.tasks.len())
+            .sum();
         (placed as u32 >= wanted).then_some(s)
     };
     // Placing is monotone in the host count (a host more never unplaces a

@@ -51,7 +51,11 @@ impl Bound {
         Bound {
             mean,
             // 0 × ∞ cannot arise: t is finite for n ≥ 2.
-            half: if se == 0.0 { 0.0 } else { t_quantile(q, n) * se },
+            half: if se == 0.0 {
+                0.0
+            } else {
+                t_quantile(q, n) * se
+            },
         }
     }
 

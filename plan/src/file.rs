@@ -87,20 +87,36 @@ impl Plan {
             "#", "verdict", "reps", "cost $/month", "p99 ms"
         );
         for c in order {
-            let month = c
-                .scenario
-                .as_ref()
-                .and_then(|sc| dockmaster_reports::recording::monthly(mean_cost(c), sc.duration as f64 / 1e9));
-            let values: Vec<String> = c.candidate.values.iter().map(|(f, v)| format!("{f}={v}")).collect();
-            let star = if Some(c.candidate.index) == self.best.map(|b| self.candidates[b].candidate.index) { "*" } else { " " };
+            let month = c.scenario.as_ref().and_then(|sc| {
+                dockmaster_reports::recording::monthly(mean_cost(c), sc.duration as f64 / 1e9)
+            });
+            let values: Vec<String> = c
+                .candidate
+                .values
+                .iter()
+                .map(|(f, v)| format!("{f}={v}"))
+                .collect();
+            let star = if Some(c.candidate.index)
+                == self.best.map(|b| self.candidates[b].candidate.index)
+            {
+                "*"
+            } else {
+                " "
+            };
             let _ = writeln!(
                 s,
                 "{star}{:>3}  {:<11} {:>5}  {:>12}  {:>10}  {}",
                 c.candidate.index,
                 c.verdict.word(),
                 c.samples.len(),
-                month.filter(|m| m.is_finite()).map_or("–".into(), |m| format!("{m:.0}")),
-                if c.samples.is_empty() { "–".into() } else { format!("{:.1}", p99(c)) },
+                month
+                    .filter(|m| m.is_finite())
+                    .map_or("–".into(), |m| format!("{m:.0}")),
+                if c.samples.is_empty() {
+                    "–".into()
+                } else {
+                    format!("{:.1}", p99(c))
+                },
                 values.join(" ")
             );
         }
@@ -184,8 +200,13 @@ fn figures(c: &Evaluated, confidence: f64) -> Value {
     }
     let reason = match &c.verdict {
         Verdict::Infeasible(w) | Verdict::Pruned(w) => Some(w.clone()),
-        Verdict::NotNeeded => Some("its cost is above the cheapest feasible candidate's at the confidence asked for".into()),
-        Verdict::Undecided => Some("neither met nor missed with confidence at max_replications".into()),
+        Verdict::NotNeeded => Some(
+            "its cost is above the cheapest feasible candidate's at the confidence asked for"
+                .into(),
+        ),
+        Verdict::Undecided => {
+            Some("neither met nor missed with confidence at max_replications".into())
+        }
         _ => None,
     };
     let lat = |k: usize| ci(c.samples.iter().map(|s| s.latency_ms[k]));
@@ -214,7 +235,11 @@ fn figures(c: &Evaluated, confidence: f64) -> Value {
 /// word) a string, a table or array its JSON shape.
 fn toml_to_json(v: &str) -> Value {
     let doc = format!("v = {v}");
-    match doc.parse::<toml::Table>().ok().and_then(|t| t.get("v").cloned()) {
+    match doc
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|t| t.get("v").cloned())
+    {
         Some(t) => serde_json::to_value(t).unwrap_or_else(|_| json!(v)),
         None => json!(v),
     }

@@ -30,7 +30,10 @@ pub fn cannot_hold(sc: &Scenario) -> Option<String> {
     }
     for (i, s) in sc.services.iter().enumerate() {
         let share = sc.traffic.share(i);
-        let tasks = s.autoscaling.as_ref().map_or(s.desired, |a| a.max.max(s.desired));
+        let tasks = s
+            .autoscaling
+            .as_ref()
+            .map_or(s.desired, |a| a.max.max(s.desired));
         let mean_s = Sampler::new(&s.service_time).mean() / 1e9;
         if share <= 0.0 || mean_s <= 0.0 {
             continue;
@@ -59,7 +62,11 @@ pub fn cannot_hold(sc: &Scenario) -> Option<String> {
         for (budget, whose) in budgets {
             let Some(b) = budget else { continue };
             // Refusals among the fleet's requests for the fleet's budget.
-            let share_of = if whose == "its own" { rate } else { refused / offered_total };
+            let share_of = if whose == "its own" {
+                rate
+            } else {
+                refused / offered_total
+            };
             if share_of > b {
                 return Some(format!(
                     "service {}: even {} tasks at full speed from the start ({:.0} req/s of \
@@ -70,7 +77,11 @@ pub fn cannot_hold(sc: &Scenario) -> Option<String> {
                     mu,
                     cap,
                     share_of * 100.0,
-                    if whose == "its own" { "its" } else { "the fleet's" },
+                    if whose == "its own" {
+                        "its"
+                    } else {
+                        "the fleet's"
+                    },
                     whose,
                     b * 100.0
                 ));

@@ -176,7 +176,9 @@ pub fn cheapest(all: &[Evaluated]) -> Option<usize> {
         .filter(|&i| all[i].verdict == Verdict::Feasible)
         .min_by(|&a, &b| {
             let (x, y) = (&all[a], &all[b]);
-            let cost = |e: &Evaluated| e.samples.iter().map(|s| s.cost_usd).sum::<f64>() / e.samples.len() as f64;
+            let cost = |e: &Evaluated| {
+                e.samples.iter().map(|s| s.cost_usd).sum::<f64>() / e.samples.len() as f64
+            };
             cost(x)
                 .total_cmp(&cost(y))
                 .then(x.reservation.cmp(&y.reservation))
@@ -214,7 +216,10 @@ pub fn run(all: &mut [Evaluated], c: f64, max: u32, progress: &(dyn Fn(u64) + Sy
         let results: Vec<(usize, Sample, Vec<Objective>)> = jobs
             .par_iter()
             .map(|&(i, r)| {
-                let sc = all[i].scenario.as_ref().expect("open candidates have a scenario");
+                let sc = all[i]
+                    .scenario
+                    .as_ref()
+                    .expect("open candidates have a scenario");
                 let (s, o) = replicate(sc, r);
                 progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
                 (i, s, o)

@@ -336,8 +336,14 @@ fn range(at: &str, v: &Value) -> Result<Vec<String>, Problem> {
         .as_table()
         .ok_or_else(|| Problem::new(at, render(v), words.clone()))?;
     let int = |k: &str| t.get(k).and_then(Value::as_integer);
-    let unknown = t.keys().find(|k| !["from", "to", "step"].contains(&k.as_str()));
-    match (int("from"), int("to"), t.get("step").map_or(Some(1), Value::as_integer)) {
+    let unknown = t
+        .keys()
+        .find(|k| !["from", "to", "step"].contains(&k.as_str()));
+    match (
+        int("from"),
+        int("to"),
+        t.get("step").map_or(Some(1), Value::as_integer),
+    ) {
         (Some(from), Some(to), Some(step))
             if unknown.is_none()
                 && from <= to
@@ -357,7 +363,10 @@ pub(crate) fn render(v: &Value) -> String {
     match v {
         Value::String(s) => format!("{s:?}"),
         Value::Table(t) => {
-            let parts: Vec<String> = t.iter().map(|(k, v)| format!("{k} = {}", render(v))).collect();
+            let parts: Vec<String> = t
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", render(v)))
+                .collect();
             format!("{{ {} }}", parts.join(", "))
         }
         Value::Array(a) => {
