@@ -4,11 +4,11 @@
 
 use super::*;
 use crate::placement::oracle::Oracle;
-use crate::scenario::ExprOp;
-use crate::scenario::{Attribute, Expression, PlacementConstraint, PlacementStrategy, Resource};
-use rand::SeedableRng;
-
 use crate::placement::test_fleet::{host, task, AZS};
+use crate::scenario::{
+    Attribute, ExprOp, Expression, PlacementConstraint, PlacementStrategy, Resource,
+};
+use rand::{Rng, SeedableRng};
 
 fn check_forests(e: &Indexed) {
     let registered = e.registered().count();
