@@ -11,8 +11,24 @@
 //! the On-Demand Linux price in us-east-1, and the CPU architecture (the
 //! value of the `ecs.cpu-architecture` attribute).
 
-use crate::scenario::InstanceType;
 use std::sync::LazyLock;
+
+/// An EC2 instance type as ECS sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstanceType {
+    pub name: String,
+    pub vcpu: u32,
+    /// Nominal memory, MiB.
+    pub memory_mib: u32,
+    /// CPU units the container instance registers (vCPU × 1024).
+    pub registered_cpu: u32,
+    /// Memory the container instance registers, MiB (below nominal: the OS
+    /// takes its share, docs/aws-behaviour.md §1.2).
+    pub registered_memory_mib: u32,
+    /// On-Demand Linux price, USD per hour.
+    pub price_per_hour: f64,
+    pub arch: String,
+}
 
 /// ECS CPU units per vCPU (docs/aws-behaviour.md §1.1).
 pub const CPU_UNITS_PER_VCPU: u32 = 1024;

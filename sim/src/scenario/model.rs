@@ -2,6 +2,10 @@
 //! cross-reference resolved to an index. The simulator and the load generator
 //! read only this; the raw TOML layer lives in `raw.rs`.
 
+// The instance type is the catalogue's noun; re-exported so that
+// `scenario::InstanceType` still names the type of `Cluster::instance_type`,
+// while the imports go one way, scenario → catalogue.
+pub use crate::catalogue::InstanceType;
 use crate::time::Nanos;
 use std::sync::Arc;
 
@@ -37,23 +41,6 @@ pub struct Cluster {
     pub asg: Asg,
     /// CFS bandwidth period of hard task CPU limits, ns (8–100 ms).
     pub cpu_period: Nanos,
-}
-
-/// An EC2 instance type as ECS sees it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct InstanceType {
-    pub name: String,
-    pub vcpu: u32,
-    /// Nominal memory, MiB.
-    pub memory_mib: u32,
-    /// CPU units the container instance registers (vCPU × 1024).
-    pub registered_cpu: u32,
-    /// Memory the container instance registers, MiB (below nominal: the OS
-    /// takes its share, docs/aws-behaviour.md §1.2).
-    pub registered_memory_mib: u32,
-    /// On-Demand Linux price, USD per hour.
-    pub price_per_hour: f64,
-    pub arch: String,
 }
 
 #[derive(Clone, Debug)]

@@ -39,7 +39,8 @@ impl Checker<'_> {
             known.join(", ")
         );
         let instance_type = self
-            .text_req("cluster.instance_type", &c.instance_type, &type_words)
+            .field("cluster.instance_type", &c.instance_type, Text(&type_words))
+            .required()
             .and_then(|name| {
                 let found = custom
                     .get(&name)
@@ -60,9 +61,11 @@ impl Checker<'_> {
             Some(list) => {
                 for (i, v) in list.iter().enumerate() {
                     let path = format!("cluster.azs[{i}]");
-                    if let Some(az) =
-                        self.text(&path, v, "an availability zone name, e.g. \"us-east-1a\"")
-                    {
+                    if let Some(az) = self.check(
+                        &path,
+                        v,
+                        Text("an availability zone name, e.g. \"us-east-1a\""),
+                    ) {
                         if azs.contains(&az) {
                             self.bad(&path, render(v), "an availability zone not already listed");
                         } else {
@@ -81,13 +84,16 @@ impl Checker<'_> {
                 None
             }
         };
-        let cpu_period = self.dur_or(
-            "cluster.cpu_period",
-            &c.cpu_period,
-            raw::DEFAULT_CPU_PERIOD,
-            |d| (raw::MIN_CPU_PERIOD..=raw::MAX_CPU_PERIOD).contains(&d),
-            "a duration from 8ms to 100ms (the ECS agent's ECS_CGROUP_CPU_PERIOD range)",
-        );
+        let cpu_period = self
+            .field(
+                "cluster.cpu_period",
+                &c.cpu_period,
+                Dur(
+                    |d| (raw::MIN_CPU_PERIOD..=raw::MAX_CPU_PERIOD).contains(&d),
+                    "a duration from 8ms to 100ms (the ECS agent's ECS_CGROUP_CPU_PERIOD range)",
+                ),
+            )
+            .or(raw::DEFAULT_CPU_PERIOD);
         (
             Fleet {
                 instance_type,
@@ -103,32 +109,38 @@ impl Checker<'_> {
         path: &str,
         t: &raw::RawInstanceType,
     ) -> Option<InstanceType> {
-        let name = self.text_req(
-            &format!("{path}.name"),
-            &t.name,
-            "an instance type name, e.g. \"x9.large\"",
-        );
-        let vcpu = self.u32_req(
-            &format!("{path}.vcpu"),
-            &t.vcpu,
-            1,
-            4096,
-            "a whole number of vCPUs from 1 to 4096",
-        );
-        let memory = self.u32_req(
-            &format!("{path}.memory"),
-            &t.memory,
-            1,
-            u32::MAX,
-            "a whole number of MiB >= 1 (nominal memory)",
-        );
-        let price = self.num_req(
-            &format!("{path}.price_per_hour"),
-            &t.price_per_hour,
-            |p| (0.0..=MAX_PRICE_PER_HOUR).contains(&p),
-            &format!("a price in USD per hour from 0 to {MAX_PRICE_PER_HOUR}"),
-        );
-        let smallest = MIN_TASK_MEMORY as u32;
+        let name = self
+            .field(
+                &format!("{path}.name"),
+                &t.name,
+                Text("an instance type name, e.g. \"x9.large\""),
+            )
+            .required();
+        let vcpu = self
+            .field(
+                &format!("{path}.vcpu"),
+                &t.vcpu,
+                Int(1, 4096, "a whole number of vCPUs from 1 to 4096"),
+            )
+            .required();
+        let memory = self
+            .field(
+                &format!("{path}.memory"),
+                &t.memory,
+                Int(1, u32::MAX, "a whole number of MiB >= 1 (nominal memory)"),
+            )
+            .required();
+        let price = self
+            .field(
+                &format!("{path}.price_per_hour"),
+                &t.price_per_hour,
+                Number(
+                    |p| (0.0..=MAX_PRICE_PER_HOUR).contains(&p),
+                    &format!("a price in USD per hour from 0 to {MAX_PRICE_PER_HOUR}"),
+                ),
+            )
+            .required();
+        let smallest = MIN_TASK_MEMORY;
         let registered = match (&t.registered_memory, memory) {
             (None, m) => m.and_then(|m| {
                 let r = catalogue::default_registered_memory(m);
@@ -153,45 +165,30 @@ impl Checker<'_> {
             }),
             (Some(v), m) => {
                 let hi = m.unwrap_or(u32::MAX).max(smallest);
-                self.int(
-                    &format!("{path}.registered_memory"),
-                    v,
-                    smallest.into(),
-                    hi.into(),
-                    &format!(
-                        "a whole number of MiB from {smallest} (the smallest task) to memory ({hi})"
-                    ),
-                )
-                .map(|i| i as u32)
+                let words = format!(
+                    "a whole number of MiB from {smallest} (the smallest task) to memory ({hi})"
+                );
+                self.check(&format!("{path}.registered_memory"), v, Int(smallest, hi, &words))
             }
         };
         let archs: Vec<(&str, &str)> = catalogue::ARCHITECTURES.iter().map(|a| (*a, *a)).collect();
-        let arch = self.choice_or(&format!("{path}.arch"), &t.arch, raw::DEFAULT_ARCH, &archs);
+        let arch = self
+            .field(&format!("{path}.arch"), &t.arch, OneOf(&archs))
+            .or(raw::DEFAULT_ARCH);
         let mut it = catalogue::instance_type(&name?, vcpu?, memory?, price?, arch?);
         it.registered_memory_mib = registered?;
         Some(it)
     }
 
     pub(super) fn asg(&mut self, a: &raw::RawAsg) -> Option<Asg> {
+        let count_words = format!("a whole number of hosts from 0 to {MAX_HOSTS}");
         let max_words = format!("a whole number of hosts from 1 to {MAX_HOSTS}");
         let min = self
-            .req(
-                "cluster.asg.min",
-                &a.min,
-                &format!("a whole number of hosts from 0 to {MAX_HOSTS}"),
-            )
-            .and_then(|v| {
-                self.int(
-                    "cluster.asg.min",
-                    v,
-                    0,
-                    MAX_HOSTS.into(),
-                    &format!("a whole number of hosts from 0 to {MAX_HOSTS}"),
-                )
-            });
+            .field("cluster.asg.min", &a.min, Int(0, MAX_HOSTS, &count_words))
+            .required();
         let max = self
-            .req("cluster.asg.max", &a.max, &max_words)
-            .and_then(|v| self.int("cluster.asg.max", v, 1, MAX_HOSTS.into(), &max_words));
+            .field("cluster.asg.max", &a.max, Int(1, MAX_HOSTS, &max_words))
+            .required();
         if let (Some(lo), Some(hi)) = (min, max) {
             if lo > hi {
                 self.bad(
@@ -204,13 +201,7 @@ impl Checker<'_> {
         let desired = match &a.desired {
             None => min,
             Some(v) => {
-                let d = self.int(
-                    "cluster.asg.desired",
-                    v,
-                    0,
-                    MAX_HOSTS.into(),
-                    &format!("a whole number of hosts from 0 to {MAX_HOSTS}"),
-                );
+                let d = self.check("cluster.asg.desired", v, Int(0, MAX_HOSTS, &count_words));
                 if let (Some(d), Some(lo), Some(hi)) = (d, min, max) {
                     if lo <= hi && !(lo..=hi).contains(&d) {
                         self.bad(
@@ -232,9 +223,9 @@ impl Checker<'_> {
         };
         let scaling = a.scaling.as_ref().map(|s| self.scaling(s));
         Some(Asg {
-            min: min? as u32,
-            max: max? as u32,
-            desired: desired? as u32,
+            min: min?,
+            max: max?,
+            desired: desired?,
             launch_time: launch_time?,
             scaling: match scaling {
                 None => None,
@@ -247,21 +238,27 @@ impl Checker<'_> {
         const P: &str = "cluster.asg.scaling";
         match s {
             raw::RawScaling::TargetTracking { metric, target } => {
-                let metric = self.choice_req(
-                    &format!("{P}.metric"),
-                    metric,
-                    &[
-                        ("cpu", AsgMetric::Cpu),
-                        ("cpu_reservation", AsgMetric::CpuReservation),
-                        ("memory_reservation", AsgMetric::MemoryReservation),
-                    ],
-                );
-                let target = self.num_req(
-                    &format!("{P}.target"),
-                    target,
-                    |t| t > 0.0 && t <= 100.0,
-                    "a target percentage > 0 and <= 100",
-                );
+                let metric = self
+                    .field(
+                        &format!("{P}.metric"),
+                        metric,
+                        OneOf(&[
+                            ("cpu", AsgMetric::Cpu),
+                            ("cpu_reservation", AsgMetric::CpuReservation),
+                            ("memory_reservation", AsgMetric::MemoryReservation),
+                        ]),
+                    )
+                    .required();
+                let target = self
+                    .field(
+                        &format!("{P}.target"),
+                        target,
+                        Number(
+                            |t| t > 0.0 && t <= 100.0,
+                            "a target percentage > 0 and <= 100",
+                        ),
+                    )
+                    .required();
                 Some(AsgScaling::TargetTracking {
                     metric: metric?,
                     target: target?,
@@ -273,30 +270,28 @@ impl Checker<'_> {
                 maximum_scaling_step_size,
                 instance_warmup,
             } => {
-                let target_capacity = self.num_or(
-                    &format!("{P}.target_capacity"),
-                    target_capacity,
-                    raw::DEFAULT_TARGET_CAPACITY,
-                    |t| (1.0..=100.0).contains(&t),
-                    "a percentage from 1 to 100",
-                );
+                let target_capacity = self
+                    .field(
+                        &format!("{P}.target_capacity"),
+                        target_capacity,
+                        Number(|t| (1.0..=100.0).contains(&t), "a percentage from 1 to 100"),
+                    )
+                    .or(raw::DEFAULT_TARGET_CAPACITY);
                 let step_words = "a whole number of hosts from 1 to 10000";
-                let lo = self.u32_or(
-                    &format!("{P}.minimum_scaling_step_size"),
-                    minimum_scaling_step_size,
-                    raw::DEFAULT_MIN_STEP,
-                    1,
-                    10_000,
-                    step_words,
-                );
-                let hi = self.u32_or(
-                    &format!("{P}.maximum_scaling_step_size"),
-                    maximum_scaling_step_size,
-                    raw::DEFAULT_MAX_STEP,
-                    1,
-                    10_000,
-                    step_words,
-                );
+                let lo = self
+                    .field(
+                        &format!("{P}.minimum_scaling_step_size"),
+                        minimum_scaling_step_size,
+                        Int(1, 10_000, step_words),
+                    )
+                    .or(raw::DEFAULT_MIN_STEP);
+                let hi = self
+                    .field(
+                        &format!("{P}.maximum_scaling_step_size"),
+                        maximum_scaling_step_size,
+                        Int(1, 10_000, step_words),
+                    )
+                    .or(raw::DEFAULT_MAX_STEP);
                 if let (Some(lo), Some(hi)) = (lo, hi) {
                     if lo > hi {
                         self.bad(
@@ -306,13 +301,16 @@ impl Checker<'_> {
                         );
                     }
                 }
-                let warmup = self.dur_or(
-                    &format!("{P}.instance_warmup"),
-                    instance_warmup,
-                    raw::DEFAULT_INSTANCE_WARMUP,
-                    |d| d <= 10_000 * NANOS_PER_SEC,
-                    "a duration from 0s to 10000s",
-                );
+                let warmup = self
+                    .field(
+                        &format!("{P}.instance_warmup"),
+                        instance_warmup,
+                        Dur(
+                            |d| d <= 10_000 * NANOS_PER_SEC,
+                            "a duration from 0s to 10000s",
+                        ),
+                    )
+                    .or(raw::DEFAULT_INSTANCE_WARMUP);
                 Some(AsgScaling::Managed {
                     target_capacity: target_capacity?,
                     minimum_scaling_step_size: lo?,

@@ -9,15 +9,16 @@ impl Checker<'_> {
     pub(super) fn dist(&mut self, path: &str, d: &RawDist, allow_zero: bool) -> Option<Dist> {
         let mean_words = "a mean duration > 0, e.g. \"40ms\"";
         let mean = |ck: &mut Self, v: &Option<Value>| {
-            ck.dur_req(&format!("{path}.mean"), v, |m| m > 0, mean_words)
+            ck.field(&format!("{path}.mean"), v, Dur(|m| m > 0, mean_words))
+                .required()
         };
         let cv = |ck: &mut Self, v: &Option<Value>| {
-            ck.num_req(
+            ck.field(
                 &format!("{path}.cv"),
                 v,
-                |c| (MIN_CV..=MAX_CV).contains(&c),
-                CV_WORDS,
+                Number(|c| (MIN_CV..=MAX_CV).contains(&c), CV_WORDS),
             )
+            .required()
         };
         match d {
             RawDist::Constant { value } => {
@@ -26,7 +27,8 @@ impl Checker<'_> {
                 } else {
                     (|v| v > 0, "a duration > 0, e.g. \"40ms\"")
                 };
-                self.dur_req(&format!("{path}.value"), value, ok, words)
+                self.field(&format!("{path}.value"), value, Dur(ok, words))
+                    .required()
                     .map(Dist::Constant)
             }
             RawDist::Exponential { mean: m } => Some(Dist::Exponential {
@@ -42,11 +44,13 @@ impl Checker<'_> {
             }
             RawDist::Empirical { file } => {
                 let path = format!("{path}.file");
-                let name = self.text_req(
-                    &path,
-                    file,
-                    "a file of samples, relative to the scenario file",
-                )?;
+                let name = self
+                    .field(
+                        &path,
+                        file,
+                        Text("a file of samples, relative to the scenario file"),
+                    )
+                    .required()?;
                 match read_samples(&self.base_dir.join(&name), allow_zero) {
                     Ok(samples) => Some(Dist::Empirical {
                         file: name,

@@ -17,7 +17,8 @@ impl Checker<'_> {
             let at = self.time_within(&p("at"), e.at(), span, false);
             let action = match e {
                 raw::RawEvent::Deploy { service, .. } => self
-                    .service_ref(&p("service"), service, &names)
+                    .field(&p("service"), service, ServiceName(&names))
+                    .required()
                     .map(|service| Action::Deploy { service }),
                 raw::RawEvent::FailInstance { host, .. } => match host {
                     None => Some(Action::FailInstance {
@@ -64,26 +65,36 @@ impl Checker<'_> {
                     })
                 }
                 raw::RawEvent::SpotInterruption { count, .. } => self
-                    .u32_or(
+                    .field(
                         &p("count"),
                         count,
-                        raw::DEFAULT_SPOT_COUNT,
-                        1,
-                        MAX_HOSTS,
-                        &format!("a whole number of hosts from 1 to {MAX_HOSTS}"),
+                        Int(
+                            1,
+                            MAX_HOSTS,
+                            &format!("a whole number of hosts from 1 to {MAX_HOSTS}"),
+                        ),
                     )
+                    .or(raw::DEFAULT_SPOT_COUNT)
                     .map(|count| Action::SpotInterruption { count }),
                 raw::RawEvent::ScaleService {
                     service, desired, ..
                 } => {
-                    let service = self.service_ref(&p("service"), service, &names);
-                    let desired = self.u32_req(
-                        &p("desired"),
-                        desired,
-                        0,
-                        MAX_TASKS_PER_SERVICE,
-                        &format!("a whole number of tasks from 0 to {MAX_TASKS_PER_SERVICE}"),
-                    );
+                    let service = self
+                        .field(&p("service"), service, ServiceName(&names))
+                        .required();
+                    let desired = self
+                        .field(
+                            &p("desired"),
+                            desired,
+                            Int(
+                                0,
+                                MAX_TASKS_PER_SERVICE,
+                                &format!(
+                                    "a whole number of tasks from 0 to {MAX_TASKS_PER_SERVICE}"
+                                ),
+                            ),
+                        )
+                        .required();
                     match (service, desired) {
                         (Some(service), Some(desired)) => {
                             Some(Action::ScaleService { service, desired })

@@ -6,36 +6,43 @@ impl Checker<'_> {
     pub(super) fn load_balancer(&mut self, lb: Option<&raw::RawLoadBalancer>) -> LoadBalancer {
         let default = raw::RawLoadBalancer::default();
         let lb = lb.unwrap_or(&default);
-        let algorithm = self.choice_or(
-            "load_balancer.algorithm",
-            &lb.algorithm,
-            Algorithm::RoundRobin,
-            &[
-                ("round_robin", Algorithm::RoundRobin),
-                (
-                    "least_outstanding_requests",
-                    Algorithm::LeastOutstandingRequests,
-                ),
-                ("weighted_random", Algorithm::WeightedRandom),
-            ],
-        );
+        let algorithm = self
+            .field(
+                "load_balancer.algorithm",
+                &lb.algorithm,
+                OneOf(&[
+                    ("round_robin", Algorithm::RoundRobin),
+                    (
+                        "least_outstanding_requests",
+                        Algorithm::LeastOutstandingRequests,
+                    ),
+                    ("weighted_random", Algorithm::WeightedRandom),
+                ]),
+            )
+            .or(Algorithm::RoundRobin);
         let hc_default = raw::RawHealthCheck::default();
         let hc = lb.health_check.as_ref().unwrap_or(&hc_default);
         const P: &str = "load_balancer.health_check";
-        let interval = self.dur_or(
-            &format!("{P}.interval"),
-            &hc.interval,
-            raw::DEFAULT_HC_INTERVAL,
-            |d| (5 * NANOS_PER_SEC..=300 * NANOS_PER_SEC).contains(&d),
-            "a duration from 5s to 300s (ALB target group range)",
-        );
-        let timeout = self.dur_or(
-            &format!("{P}.timeout"),
-            &hc.timeout,
-            raw::DEFAULT_HC_TIMEOUT,
-            |d| (2 * NANOS_PER_SEC..=120 * NANOS_PER_SEC).contains(&d),
-            "a duration from 2s to 120s (ALB target group range)",
-        );
+        let interval = self
+            .field(
+                &format!("{P}.interval"),
+                &hc.interval,
+                Dur(
+                    |d| (5 * NANOS_PER_SEC..=300 * NANOS_PER_SEC).contains(&d),
+                    "a duration from 5s to 300s (ALB target group range)",
+                ),
+            )
+            .or(raw::DEFAULT_HC_INTERVAL);
+        let timeout = self
+            .field(
+                &format!("{P}.timeout"),
+                &hc.timeout,
+                Dur(
+                    |d| (2 * NANOS_PER_SEC..=120 * NANOS_PER_SEC).contains(&d),
+                    "a duration from 2s to 120s (ALB target group range)",
+                ),
+            )
+            .or(raw::DEFAULT_HC_TIMEOUT);
         if let (Some(i), Some(t)) = (interval, timeout) {
             if t >= i {
                 self.bad(
@@ -48,29 +55,27 @@ impl Checker<'_> {
             }
         }
         let threshold_words = "a whole number from 2 to 10 (ALB target group range)";
-        let healthy = self.u32_or(
-            &format!("{P}.healthy_threshold"),
-            &hc.healthy_threshold,
-            raw::DEFAULT_HEALTHY_THRESHOLD,
-            2,
-            10,
-            threshold_words,
-        );
-        let unhealthy = self.u32_or(
-            &format!("{P}.unhealthy_threshold"),
-            &hc.unhealthy_threshold,
-            raw::DEFAULT_UNHEALTHY_THRESHOLD,
-            2,
-            10,
-            threshold_words,
-        );
-        let dereg = self.dur_or(
-            "load_balancer.deregistration_delay",
-            &lb.deregistration_delay,
-            raw::DEFAULT_DEREGISTRATION_DELAY,
-            |d| d <= 3600 * NANOS_PER_SEC,
-            "a duration from 0s to 3600s",
-        );
+        let healthy = self
+            .field(
+                &format!("{P}.healthy_threshold"),
+                &hc.healthy_threshold,
+                Int(2, 10, threshold_words),
+            )
+            .or(raw::DEFAULT_HEALTHY_THRESHOLD);
+        let unhealthy = self
+            .field(
+                &format!("{P}.unhealthy_threshold"),
+                &hc.unhealthy_threshold,
+                Int(2, 10, threshold_words),
+            )
+            .or(raw::DEFAULT_UNHEALTHY_THRESHOLD);
+        let dereg = self
+            .field(
+                "load_balancer.deregistration_delay",
+                &lb.deregistration_delay,
+                Dur(|d| d <= 3600 * NANOS_PER_SEC, "a duration from 0s to 3600s"),
+            )
+            .or(raw::DEFAULT_DEREGISTRATION_DELAY);
         LoadBalancer {
             algorithm: algorithm.unwrap_or(Algorithm::RoundRobin),
             health_check: HealthCheck {

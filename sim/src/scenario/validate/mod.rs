@@ -25,13 +25,15 @@ mod placement;
 mod services;
 mod traffic;
 
+use fields::{Dur, Int, Number, OneOf, ServiceName, Text};
+
 use super::limits::*;
 
 /// ECS limits, docs/aws-behaviour.md §1.4.
 const MAX_STRATEGIES: usize = 5;
 const MAX_CONSTRAINTS: usize = 10;
 /// Minimum container memory, docs/aws-behaviour.md §1.1.
-const MIN_TASK_MEMORY: i64 = 6;
+const MIN_TASK_MEMORY: u32 = 6;
 
 const DURATION_WORDS: &str =
     "a duration with a unit (ns, us, ms, s, m, h, d), e.g. \"40ms\" or \"5m\"";
@@ -81,24 +83,25 @@ struct Fleet {
 
 impl Checker<'_> {
     fn scenario(&mut self, raw: &raw::RawScenario, text: &str, default_name: &str) -> Scenario {
-        let name = match &raw.name {
-            None => Some(default_name.to_string()),
-            Some(v) => self.text("name", v, "a non-empty string"),
-        };
-        let duration = self.dur_req(
-            "duration",
-            &raw.duration,
-            |d| d >= MIN_WINDOW,
-            &format!(
-                "a duration of at least {} (one reporting window) with a unit, e.g. \"10m\" or \"2h\"",
-                format_duration(MIN_WINDOW)
-            ),
+        let name = self
+            .field("name", &raw.name, Text("a non-empty string"))
+            .or(default_name.to_string());
+        let duration_words = format!(
+            "a duration of at least {} (one reporting window) with a unit, e.g. \"10m\" or \"2h\"",
+            format_duration(MIN_WINDOW)
         );
+        let duration = self
+            .field(
+                "duration",
+                &raw.duration,
+                Dur(|d| d >= MIN_WINDOW, &duration_words),
+            )
+            .required();
         let span = Span(duration);
         let seed = match &raw.seed {
             None => Some(raw::DEFAULT_SEED),
             Some(v) => self
-                .int("seed", v, 0, i64::MAX, "a whole number >= 0")
+                .check("seed", v, Int(0, i64::MAX, "a whole number >= 0"))
                 .map(|s| s as u64),
         };
         // At least MIN_WINDOW, and no more than MAX_WINDOWS of them in the run.
@@ -120,13 +123,16 @@ impl Checker<'_> {
                 format_duration(MIN_WINDOW)
             ),
         };
-        let window = self.dur_or(
-            "window",
-            &raw.window,
-            raw::DEFAULT_WINDOW,
-            |w| w >= shortest && !matches!(duration, Some(d) if w > d),
-            &window_words,
-        );
+        let window = self
+            .field(
+                "window",
+                &raw.window,
+                Dur(
+                    |w| w >= shortest && !matches!(duration, Some(d) if w > d),
+                    &window_words,
+                ),
+            )
+            .or(raw::DEFAULT_WINDOW);
         // A window longer than the run, when the window is the default.
         if raw.window.is_none() {
             if let (Some(d), Some(w)) = (duration, window) {
@@ -184,18 +190,20 @@ impl Checker<'_> {
             &fleet,
             span,
         );
+        let mtbf_words = format!(
+            "a mean time between failures of one host of at least {}, e.g. \"30d\"",
+            format_duration(MIN_MTBF)
+        );
         let faults = match &raw.faults {
             None => Faults::default(),
             Some(f) => Faults {
-                instance_mtbf: self.dur_opt(
-                    "faults.instance_mtbf",
-                    &f.instance_mtbf,
-                    |d| d >= MIN_MTBF,
-                    &format!(
-                        "a mean time between failures of one host of at least {}, e.g. \"30d\"",
-                        format_duration(MIN_MTBF)
-                    ),
-                ),
+                instance_mtbf: self
+                    .field(
+                        "faults.instance_mtbf",
+                        &f.instance_mtbf,
+                        Dur(|d| d >= MIN_MTBF, &mtbf_words),
+                    )
+                    .optional(),
             },
         };
         let slo = match &raw.slo {
@@ -271,17 +279,25 @@ impl Checker<'_> {
         let words = "a latency > 0, e.g. \"300ms\"";
         let p = |f: &str| format!("{path}.{f}");
         Slo {
-            p50: self.dur_opt(&p("p50"), &s.p50, |d| d > 0, words),
-            p90: self.dur_opt(&p("p90"), &s.p90, |d| d > 0, words),
-            p99: self.dur_opt(&p("p99"), &s.p99, |d| d > 0, words),
-            error_rate: s.error_rate.as_ref().and_then(|v| {
-                self.num(
+            p50: self
+                .field(&p("p50"), &s.p50, Dur(|d| d > 0, words))
+                .optional(),
+            p90: self
+                .field(&p("p90"), &s.p90, Dur(|d| d > 0, words))
+                .optional(),
+            p99: self
+                .field(&p("p99"), &s.p99, Dur(|d| d > 0, words))
+                .optional(),
+            error_rate: self
+                .field(
                     &p("error_rate"),
-                    v,
-                    |r| (0.0..=1.0).contains(&r),
-                    "a share of requests from 0 to 1, e.g. 0.001",
+                    &s.error_rate,
+                    Number(
+                        |r| (0.0..=1.0).contains(&r),
+                        "a share of requests from 0 to 1, e.g. 0.001",
+                    ),
                 )
-            }),
+                .optional(),
         }
     }
 }

@@ -71,10 +71,10 @@ impl Checker<'_> {
                 raw::RawStrategy::Binpack { field } => self
                     .req(&fp, field, "one of cpu, memory")
                     .and_then(|v| {
-                        self.choice(
+                        self.check(
                             &fp,
                             v,
-                            &[("cpu", Resource::Cpu), ("memory", Resource::Memory)],
+                            OneOf(&[("cpu", Resource::Cpu), ("memory", Resource::Memory)]),
                         )
                     })
                     .map(PlacementStrategy::Binpack),
@@ -129,7 +129,7 @@ impl Checker<'_> {
         fleet: &Fleet,
     ) -> Option<Expression> {
         let v = self.req(path, v, expr::GRAMMAR)?;
-        let text = self.text(path, v, expr::GRAMMAR)?;
+        let text = self.check(path, v, Text(expr::GRAMMAR))?;
         let e = match expr::parse(&text) {
             Ok(e) => e,
             Err(why) => {

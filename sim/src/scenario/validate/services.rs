@@ -43,15 +43,21 @@ impl Checker<'_> {
         fleet: &Fleet,
     ) -> Option<Service> {
         let p = |f: &str| format!("{path}.{f}");
-        let name = self.text_req(&p("name"), &s.name, "a non-empty service name");
+        let name = self
+            .field(&p("name"), &s.name, Text("a non-empty service name"))
+            .required();
         let name = name.and_then(|n| self.ecs_name(&p("name"), n));
-        let desired = self.u32_req(
-            &p("desired"),
-            &s.desired,
-            0,
-            MAX_TASKS_PER_SERVICE,
-            &format!("a whole number of tasks from 0 to {MAX_TASKS_PER_SERVICE}"),
-        );
+        let desired = self
+            .field(
+                &p("desired"),
+                &s.desired,
+                Int(
+                    0,
+                    MAX_TASKS_PER_SERVICE,
+                    &format!("a whole number of tasks from 0 to {MAX_TASKS_PER_SERVICE}"),
+                ),
+            )
+            .required();
         let it = fleet.instance_type.as_ref();
         let cpu_words = match it {
             Some(t) => format!(
@@ -60,15 +66,10 @@ impl Checker<'_> {
             ),
             None => "a whole number of CPU units >= 1 (1024 = 1 vCPU)".to_string(),
         };
-        let cpu = self.req(&p("cpu"), &s.cpu, &cpu_words).and_then(|v| {
-            self.int(
-                &p("cpu"),
-                v,
-                1,
-                it.map_or(u32::MAX, |t| t.registered_cpu).into(),
-                &cpu_words,
-            )
-        });
+        let cpu_max = it.map_or(u32::MAX, |t| t.registered_cpu);
+        let cpu = self
+            .field(&p("cpu"), &s.cpu, Int(1, cpu_max, &cpu_words))
+            .required();
         let mem_words = match it {
             Some(t) => format!(
                 "a whole number of MiB from {MIN_TASK_MEMORY} to {} (what one {} registers: a bigger task fits no host)",
@@ -76,30 +77,36 @@ impl Checker<'_> {
             ),
             None => format!("a whole number of MiB >= {MIN_TASK_MEMORY}"),
         };
-        let memory = self.req(&p("memory"), &s.memory, &mem_words).and_then(|v| {
-            self.int(
+        let memory_max = it.map_or(u32::MAX, |t| t.registered_memory_mib);
+        let memory = self
+            .field(
                 &p("memory"),
-                v,
-                MIN_TASK_MEMORY,
-                it.map_or(u32::MAX, |t| t.registered_memory_mib).into(),
-                &mem_words,
+                &s.memory,
+                Int(MIN_TASK_MEMORY, memory_max, &mem_words),
             )
-        });
-        let concurrency = self.u32_req(
-            &p("concurrency"),
-            &s.concurrency,
-            1,
-            MAX_CONCURRENCY,
-            &format!("a whole number from 1 to {MAX_CONCURRENCY} (requests a task serves at once)"),
-        );
-        let queue_limit = self.u32_or(
-            &p("queue_limit"),
-            &s.queue_limit,
-            raw::DEFAULT_QUEUE_LIMIT,
-            0,
-            MAX_QUEUE_LIMIT,
-            &format!("a whole number from 0 to {MAX_QUEUE_LIMIT} (waiting requests per task)"),
-        );
+            .required();
+        let concurrency_words =
+            format!("a whole number from 1 to {MAX_CONCURRENCY} (requests a task serves at once)");
+        let concurrency = self
+            .field(
+                &p("concurrency"),
+                &s.concurrency,
+                Int(1, MAX_CONCURRENCY, &concurrency_words),
+            )
+            .required();
+        let queue_limit = self
+            .field(
+                &p("queue_limit"),
+                &s.queue_limit,
+                Int(
+                    0,
+                    MAX_QUEUE_LIMIT,
+                    &format!(
+                        "a whole number from 0 to {MAX_QUEUE_LIMIT} (waiting requests per task)"
+                    ),
+                ),
+            )
+            .or(raw::DEFAULT_QUEUE_LIMIT);
         let service_time = match &s.service_time {
             Some(d) => self.dist(&p("service_time"), d, false),
             None => {
@@ -110,26 +117,30 @@ impl Checker<'_> {
                 None
             }
         };
-        let cpu_per_request = self.num_or(
-            &p("cpu_per_request"),
-            &s.cpu_per_request,
-            raw::DEFAULT_CPU_PER_REQUEST,
-            |x| (0.0..=1.0).contains(&x),
-            "a share of the service time from 0 to 1",
-        );
-        let cpu_limit = self.choice_or(
-            &p("cpu_limit"),
-            &s.cpu_limit,
-            CpuLimit::Hard,
-            &[("hard", CpuLimit::Hard), ("shares", CpuLimit::Shares)],
-        );
-        let startup_time = self.dur_or(
-            &p("startup_time"),
-            &s.startup_time,
-            raw::DEFAULT_STARTUP_TIME,
-            |_| true,
-            "a duration >= 0",
-        );
+        let cpu_per_request = self
+            .field(
+                &p("cpu_per_request"),
+                &s.cpu_per_request,
+                Number(
+                    |x| (0.0..=1.0).contains(&x),
+                    "a share of the service time from 0 to 1",
+                ),
+            )
+            .or(raw::DEFAULT_CPU_PER_REQUEST);
+        let cpu_limit = self
+            .field(
+                &p("cpu_limit"),
+                &s.cpu_limit,
+                OneOf(&[("hard", CpuLimit::Hard), ("shares", CpuLimit::Shares)]),
+            )
+            .or(CpuLimit::Hard);
+        let startup_time = self
+            .field(
+                &p("startup_time"),
+                &s.startup_time,
+                Dur(|_| true, "a duration >= 0"),
+            )
+            .or(raw::DEFAULT_STARTUP_TIME);
         let placement = self.placement(path, s.placement.as_deref());
         let constraints = self.constraints(path, s.constraints.as_deref(), fleet);
         let deployment = self.deployment(path, s.deployment.as_ref());
@@ -138,8 +149,8 @@ impl Checker<'_> {
         Some(Service {
             name: name?,
             desired: desired?,
-            cpu: cpu? as u32,
-            memory: memory? as u32,
+            cpu: cpu?,
+            memory: memory?,
             concurrency: concurrency?,
             queue_limit: queue_limit?,
             service_time: service_time?,
@@ -164,22 +175,24 @@ impl Checker<'_> {
     ) -> Option<Deployment> {
         let default = raw::RawDeployment::default();
         let d = d.unwrap_or(&default);
-        let min = self.u32_or(
-            &format!("{path}.deployment.minimum_healthy_percent"),
-            &d.minimum_healthy_percent,
-            raw::DEFAULT_MIN_HEALTHY_PERCENT,
-            0,
-            100,
-            "a percentage from 0 to 100",
-        );
-        let max = self.u32_or(
-            &format!("{path}.deployment.maximum_percent"),
-            &d.maximum_percent,
-            raw::DEFAULT_MAXIMUM_PERCENT,
-            100,
-            MAX_MAXIMUM_PERCENT,
-            &format!("a percentage from 100 to {MAX_MAXIMUM_PERCENT} (REPLICA services)"),
-        );
+        let min = self
+            .field(
+                &format!("{path}.deployment.minimum_healthy_percent"),
+                &d.minimum_healthy_percent,
+                Int(0, 100, "a percentage from 0 to 100"),
+            )
+            .or(raw::DEFAULT_MIN_HEALTHY_PERCENT);
+        let max = self
+            .field(
+                &format!("{path}.deployment.maximum_percent"),
+                &d.maximum_percent,
+                Int(
+                    100,
+                    MAX_MAXIMUM_PERCENT,
+                    &format!("a percentage from 100 to {MAX_MAXIMUM_PERCENT} (REPLICA services)"),
+                ),
+            )
+            .or(raw::DEFAULT_MAXIMUM_PERCENT);
         if let (Some(lo), Some(hi)) = (min, max) {
             if hi <= lo {
                 self.bad(
@@ -203,43 +216,58 @@ impl Checker<'_> {
         a: &raw::RawAutoscaling,
     ) -> Option<ServiceAutoscaling> {
         let p = |f: &str| format!("{path}.autoscaling.{f}");
-        let metric = self.choice_req(
-            &p("metric"),
-            &a.metric,
-            &[
-                ("cpu", ServiceMetric::Cpu),
-                ("memory", ServiceMetric::Memory),
-                ("requests_per_target", ServiceMetric::RequestsPerTarget),
-            ],
-        );
+        let metric = self
+            .field(
+                &p("metric"),
+                &a.metric,
+                OneOf(&[
+                    ("cpu", ServiceMetric::Cpu),
+                    ("memory", ServiceMetric::Memory),
+                    ("requests_per_target", ServiceMetric::RequestsPerTarget),
+                ]),
+            )
+            .required();
         let target = match metric {
-            Some(ServiceMetric::RequestsPerTarget) => self.num_req(
-                &p("target"),
-                &a.target,
-                |t| t > 0.0,
-                "requests per target per minute > 0",
-            ),
-            _ => self.num_req(
-                &p("target"),
-                &a.target,
-                |t| t > 0.0 && t <= 100.0,
-                "a target percentage > 0 and <= 100",
-            ),
+            Some(ServiceMetric::RequestsPerTarget) => self
+                .field(
+                    &p("target"),
+                    &a.target,
+                    Number(|t| t > 0.0, "requests per target per minute > 0"),
+                )
+                .required(),
+            _ => self
+                .field(
+                    &p("target"),
+                    &a.target,
+                    Number(
+                        |t| t > 0.0 && t <= 100.0,
+                        "a target percentage > 0 and <= 100",
+                    ),
+                )
+                .required(),
         };
-        let min = self.u32_req(
-            &p("min"),
-            &a.min,
-            0,
-            MAX_TASKS_PER_SERVICE,
-            &format!("a whole number of tasks from 0 to {MAX_TASKS_PER_SERVICE}"),
-        );
-        let max = self.u32_req(
-            &p("max"),
-            &a.max,
-            1,
-            MAX_TASKS_PER_SERVICE,
-            &format!("a whole number of tasks from 1 to {MAX_TASKS_PER_SERVICE}"),
-        );
+        let min = self
+            .field(
+                &p("min"),
+                &a.min,
+                Int(
+                    0,
+                    MAX_TASKS_PER_SERVICE,
+                    &format!("a whole number of tasks from 0 to {MAX_TASKS_PER_SERVICE}"),
+                ),
+            )
+            .required();
+        let max = self
+            .field(
+                &p("max"),
+                &a.max,
+                Int(
+                    1,
+                    MAX_TASKS_PER_SERVICE,
+                    &format!("a whole number of tasks from 1 to {MAX_TASKS_PER_SERVICE}"),
+                ),
+            )
+            .required();
         if let (Some(lo), Some(hi)) = (min, max) {
             if lo > hi {
                 self.bad(
@@ -249,20 +277,20 @@ impl Checker<'_> {
                 );
             }
         }
-        let scale_in = self.dur_or(
-            &p("scale_in_cooldown"),
-            &a.scale_in_cooldown,
-            raw::DEFAULT_SCALE_IN_COOLDOWN,
-            |_| true,
-            "a duration >= 0",
-        );
-        let scale_out = self.dur_or(
-            &p("scale_out_cooldown"),
-            &a.scale_out_cooldown,
-            raw::DEFAULT_SCALE_OUT_COOLDOWN,
-            |_| true,
-            "a duration >= 0",
-        );
+        let scale_in = self
+            .field(
+                &p("scale_in_cooldown"),
+                &a.scale_in_cooldown,
+                Dur(|_| true, "a duration >= 0"),
+            )
+            .or(raw::DEFAULT_SCALE_IN_COOLDOWN);
+        let scale_out = self
+            .field(
+                &p("scale_out_cooldown"),
+                &a.scale_out_cooldown,
+                Dur(|_| true, "a duration >= 0"),
+            )
+            .or(raw::DEFAULT_SCALE_OUT_COOLDOWN);
         Some(ServiceAutoscaling {
             metric: metric?,
             target: target?,

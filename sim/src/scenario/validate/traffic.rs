@@ -9,15 +9,16 @@ impl Checker<'_> {
         services: &[Service],
         span: Span,
     ) -> Option<Traffic> {
-        let arrivals = self.choice_or(
-            "traffic.arrivals",
-            &t.arrivals,
-            ArrivalProcess::Poisson,
-            &[
-                ("poisson", ArrivalProcess::Poisson),
-                ("uniform", ArrivalProcess::Uniform),
-            ],
-        );
+        let arrivals = self
+            .field(
+                "traffic.arrivals",
+                &t.arrivals,
+                OneOf(&[
+                    ("poisson", ArrivalProcess::Poisson),
+                    ("uniform", ArrivalProcess::Uniform),
+                ]),
+            )
+            .or(ArrivalProcess::Poisson);
         let profile_words = "at least one point, e.g. [ { at = \"0s\", rps = 100 } ]";
         let mut profile = Vec::new();
         let mut ok = true;
@@ -35,12 +36,16 @@ impl Checker<'_> {
                 for (i, pt) in points.iter().enumerate() {
                     let p = format!("traffic.profile[{i}]");
                     let at = self.time_within(&format!("{p}.at"), &pt.at, span, true);
-                    let rps = self.num_req(
-                        &format!("{p}.rps"),
-                        &pt.rps,
-                        |r| (0.0..=MAX_RPS).contains(&r),
-                        &format!("a request rate from 0 to {MAX_RPS} requests per second"),
-                    );
+                    let rps = self
+                        .field(
+                            &format!("{p}.rps"),
+                            &pt.rps,
+                            Number(
+                                |r| (0.0..=MAX_RPS).contains(&r),
+                                &format!("a request rate from 0 to {MAX_RPS} requests per second"),
+                            ),
+                        )
+                        .required();
                     if let (Some(at), Some((j, before))) = (at, prev) {
                         if at <= before {
                             self.bad(
@@ -109,15 +114,19 @@ impl Checker<'_> {
                 let mut mix: Vec<MixEntry> = Vec::new();
                 for (i, m) in entries.iter().enumerate() {
                     let p = format!("traffic.mix[{i}]");
-                    let service = self.service_ref(&format!("{p}.service"), &m.service, &names);
-                    let weight = self.num_req(
-                        &format!("{p}.weight"),
-                        &m.weight,
-                        |w| w > 0.0 && w <= MAX_WEIGHT,
-                        &format!(
-                            "a weight > 0 and at most {MAX_WEIGHT} (weights are relative shares, e.g. 0.7 and 0.3)"
-                        ),
+                    let service = self
+                        .field(&format!("{p}.service"), &m.service, ServiceName(&names))
+                        .required();
+                    let weight_words = format!(
+                        "a weight > 0 and at most {MAX_WEIGHT} (weights are relative shares, e.g. 0.7 and 0.3)"
                     );
+                    let weight = self
+                        .field(
+                            &format!("{p}.weight"),
+                            &m.weight,
+                            Number(|w| w > 0.0 && w <= MAX_WEIGHT, &weight_words),
+                        )
+                        .required();
                     if let Some(s) = service {
                         if mix.iter().any(|e| e.service == s) {
                             self.bad(
