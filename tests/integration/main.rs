@@ -10,6 +10,7 @@ mod e2e_cpu;
 mod estimate;
 mod fleet;
 mod interrupts;
+mod plan;
 mod queueing;
 mod readme;
 mod report;

@@ -23,7 +23,7 @@ pub(crate) fn erlang_c(c: u32, a: f64) -> f64 {
 
 /// M/M/c response time T = S + Wq: S ~ Exp(μ); Wq = 0 with probability
 /// 1 − C, else Exp(θ) with θ = cμ − λ. Returns (mean, P(T > t) as a closure).
-fn mmc(lambda: f64, mu: f64, c: u32) -> (f64, impl Fn(f64) -> f64) {
+pub(crate) fn mmc(lambda: f64, mu: f64, c: u32) -> (f64, impl Fn(f64) -> f64) {
     let pc = erlang_c(c, lambda / mu);
     let theta = c as f64 * mu - lambda;
     let mean = 1.0 / mu + pc / theta;
@@ -40,7 +40,7 @@ fn mmc(lambda: f64, mu: f64, c: u32) -> (f64, impl Fn(f64) -> f64) {
 }
 
 /// The q-quantile of a distribution given by its tail, by bisection.
-fn quantile(tail: impl Fn(f64) -> f64, q: f64) -> f64 {
+pub(crate) fn quantile(tail: impl Fn(f64) -> f64, q: f64) -> f64 {
     let (mut lo, mut hi) = (0.0, 100.0);
     for _ in 0..200 {
         let mid = (lo + hi) / 2.0;
