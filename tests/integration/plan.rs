@@ -187,3 +187,75 @@ fn a_bad_vary_field_or_value_exits_2_naming_the_plan_path() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("plan.vary"), "{}", stderr(&o));
 }
+
+/// The sale of `scenarios/plan-sale.toml` (2 instance types × 4 floors × 2
+/// CPU targets, autoscaling, random cost): every candidate brute-forced
+/// with `simulate --set ... --replications 20` and judged by the plan's
+/// own rule at 20 replications (two objectives: each one-sided 97.5 %
+/// bound, which is the upper end of the 95 % interval summary.json gives).
+/// The plan picks the same cheapest feasible candidate with at most half
+/// the replications.
+#[test]
+fn the_plan_picks_what_brute_force_picks_with_half_the_replications() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = crate::util::scenario("plan-sale.toml");
+    let out = dir.path().join("plan");
+    let o = dockmaster(&[
+        "plan",
+        f.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let plan = json(&out.join("plan.json"));
+    let candidates = plan["candidates"].as_array().unwrap();
+    assert_eq!(candidates.len(), 16);
+
+    // (cost, reservation, p99, index) of each brute-force feasible candidate.
+    let mut feasible: Vec<(f64, u64, f64, u64)> = Vec::new();
+    for c in candidates {
+        let mut args: Vec<String> = Vec::new();
+        for (field, v) in c["values"].as_object().unwrap() {
+            args.push("--set".into());
+            args.push(match v {
+                Value::String(s) => format!("{field}=\"{s}\""),
+                other => format!("{field}={other}"),
+            });
+        }
+        args.extend(["--replications".into(), "20".into()]);
+        let sim = dir.path().join(format!("c{}", c["index"]));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        simulate_quietly(&f, &sim, &refs);
+        let s = json(&sim.join("summary.json"));
+        let hi = |v: &Value| v["ci95"][1].as_f64().unwrap();
+        let met = hi(&s["replications"]["latency_ms"]["p99"]) <= 250.0
+            && hi(&s["replications"]["error_rate"]) <= 0.002;
+        if met {
+            let desired = c["values"]["services[0].desired"].as_u64().unwrap();
+            feasible.push((
+                s["cost_usd"].as_f64().unwrap(),
+                desired * 1024,
+                s["replications"]["latency_ms"]["p99"]["mean"]
+                    .as_f64()
+                    .unwrap(),
+                c["index"].as_u64().unwrap(),
+            ));
+        }
+    }
+    feasible.sort_by(|a, b| {
+        a.0.total_cmp(&b.0)
+            .then(a.1.cmp(&b.1))
+            .then(a.2.total_cmp(&b.2))
+    });
+    let brute = feasible
+        .first()
+        .expect("brute force finds a feasible candidate");
+    assert_eq!(
+        plan["best"]["index"].as_u64(),
+        Some(brute.3),
+        "brute force: {feasible:?}"
+    );
+    let used = plan["replications"].as_u64().unwrap();
+    assert!(used <= 16 * 20 / 2, "{used} replications");
+}
