@@ -198,10 +198,24 @@ pub fn run(all: &mut [Evaluated], c: f64, max: u32, progress: &(dyn Fn(u64) + Sy
         let best = cheapest(all);
         // Who gets replications this round: the open, and the feasible whose
         // cost still overlaps the best's.
+        let rivals_best = |i: usize| {
+            best.is_some_and(|b| {
+                if i == b {
+                    // The best too: both intervals must narrow to part.
+                    (0..all.len()).any(|j| {
+                        j != b
+                            && all[j].verdict == Verdict::Feasible
+                            && overlaps(&all[j], &all[b], c)
+                    })
+                } else {
+                    overlaps(&all[i], &all[b], c)
+                }
+            })
+        };
         let wanted: Vec<usize> = (0..all.len())
             .filter(|&i| match all[i].verdict {
                 Verdict::Open => true,
-                Verdict::Feasible => best.is_some_and(|b| b != i && overlaps(&all[i], &all[b], c)),
+                Verdict::Feasible => rivals_best(i),
                 _ => false,
             })
             .filter(|&i| (all[i].samples.len() as u32) < n)
