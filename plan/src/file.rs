@@ -9,7 +9,10 @@ use crate::evaluate::Objective;
 use crate::search::{Evaluated, Verdict};
 use crate::space::Hosts;
 use crate::Plan;
+use dockmaster_reports::charts::Chart;
+use dockmaster_reports::plan_view::{CandidateView, MeanInterval, PlanView};
 use dockmaster_reports::stats::mean_ci95;
+use dockmaster_reports::{ReportError, RunId};
 use serde_json::{json, Map, Value};
 use std::fmt::Write as _;
 
@@ -21,7 +24,7 @@ impl Plan {
     pub fn meaning(&self) -> String {
         let c = self.space.confidence * 100.0;
         format!(
-            "a candidate is feasible when, for each of its K SLO objectives, the one-sided upper \
+            "A candidate is feasible when, for each of its K SLO objectives, the one-sided upper \
              {c:.0}%/K bound (Bonferroni) of the objective's mean across replications is within \
              the target (e.g. the mean of the replications' p99 is below the p99 target with \
              {c:.0}% confidence, all K together); infeasible when one objective's lower bound is \
@@ -156,6 +159,21 @@ impl Plan {
     }
 }
 
+/// Why a candidate has its verdict, in words (none for feasible or open).
+fn reason(v: &Verdict) -> Option<String> {
+    match v {
+        Verdict::Infeasible(w) | Verdict::Pruned(w) => Some(w.clone()),
+        Verdict::NotNeeded => Some(
+            "its cost is above the cheapest feasible candidate's at the confidence asked for"
+                .into(),
+        ),
+        Verdict::Undecided => {
+            Some("neither met nor missed with confidence at max_replications".into())
+        }
+        Verdict::Open | Verdict::Feasible => None,
+    }
+}
+
 fn mean_cost(c: &Evaluated) -> f64 {
     if c.samples.is_empty() {
         return f64::INFINITY;
@@ -198,17 +216,7 @@ fn figures(c: &Evaluated, confidence: f64) -> Value {
     for (f, v) in &c.candidate.values {
         values.insert(f.clone(), toml_to_json(v));
     }
-    let reason = match &c.verdict {
-        Verdict::Infeasible(w) | Verdict::Pruned(w) => Some(w.clone()),
-        Verdict::NotNeeded => Some(
-            "its cost is above the cheapest feasible candidate's at the confidence asked for"
-                .into(),
-        ),
-        Verdict::Undecided => {
-            Some("neither met nor missed with confidence at max_replications".into())
-        }
-        _ => None,
-    };
+    let reason = reason(&c.verdict);
     let lat = |k: usize| ci(c.samples.iter().map(|s| s.latency_ms[k]));
     let cost = ci(c.samples.iter().map(|s| s.cost_usd));
     let month = c.scenario.as_ref().and_then(|sc| {
@@ -242,5 +250,71 @@ fn toml_to_json(v: &str) -> Value {
     {
         Some(t) => serde_json::to_value(t).unwrap_or_else(|_| json!(v)),
         None => json!(v),
+    }
+}
+
+pub const PLAN_HTML: &str = "plan.html";
+
+impl Plan {
+    /// The plan as its page shows it.
+    pub fn view(&self) -> PlanView {
+        let interval = |xs: Vec<f64>, scale: f64| -> Option<MeanInterval> {
+            let xs: Vec<f64> = xs.into_iter().filter(|x| x.is_finite()).collect();
+            (!xs.is_empty()).then(|| {
+                let m = mean_ci95(&xs);
+                MeanInterval {
+                    mean: m.mean * scale,
+                    lo: m.lo * scale,
+                    hi: m.hi * scale,
+                }
+            })
+        };
+        let candidates = self
+            .candidates
+            .iter()
+            .map(|c| {
+                let month = c.scenario.as_ref().and_then(|sc| {
+                    dockmaster_reports::recording::monthly(1.0, sc.duration as f64 / 1e9)
+                });
+                CandidateView {
+                    index: c.candidate.index,
+                    values: c.candidate.values.clone(),
+                    verdict: c.verdict.word().to_string(),
+                    reason: reason(&c.verdict),
+                    replications: c.samples.len(),
+                    cost_usd_per_month: month
+                        .and_then(|k| interval(c.samples.iter().map(|s| s.cost_usd).collect(), k)),
+                    p99_ms: interval(c.samples.iter().map(|s| s.latency_ms[3]).collect(), 1.0),
+                }
+            })
+            .collect();
+        let slo_p99_ms = self
+            .candidates
+            .iter()
+            .flat_map(|c| &c.objectives)
+            .find(|o| o.service.is_none() && o.name == "p99")
+            .map(|o| o.target);
+        PlanView {
+            scenario: self.scenario.clone(),
+            meaning: self.meaning(),
+            slo_p99_ms,
+            candidates,
+            best: self.best,
+            replications: self.replications(),
+            replications_brute_force: self.candidates.len() as u64
+                * u64::from(self.space.max_replications),
+            binding: self.best.is_none().then(|| self.binding()),
+        }
+    }
+
+    /// `plan.html` and its chart, the page carrying `plan.json`'s run id.
+    pub fn html(&self) -> Result<(String, Vec<Chart>), ReportError> {
+        let view = self.view();
+        let charts = dockmaster_reports::charts::plan_charts(&view)?;
+        let id = RunId::of_parts(&[&self.json()]);
+        Ok((
+            dockmaster_reports::html::plan_html(&view, &charts, &id),
+            charts,
+        ))
     }
 }

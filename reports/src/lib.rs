@@ -18,6 +18,7 @@ pub mod comparison;
 pub mod error;
 pub mod events;
 pub mod html;
+pub mod plan_view;
 pub mod recording;
 pub mod run_id;
 pub mod scenario_summary;

@@ -3,7 +3,7 @@
 
 use super::{ScenarioArgs, BAD_INPUT, ENVIRONMENT, FAILED};
 use anyhow::Result;
-use dockmaster_plan::file::{BEST_FILE, PLAN_FILE};
+use dockmaster_plan::file::{BEST_FILE, PLAN_FILE, PLAN_HTML};
 use dockmaster_plan::space::{self, Dimension};
 use dockmaster_plan::Shard;
 use dockmaster_sim::scenario::{self, ScenarioError};
@@ -15,7 +15,7 @@ use std::process::ExitCode;
 pub struct Args {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
-    /// Output folder: plan.json and best.toml.
+    /// Output folder: plan.json, plan.html and best.toml.
     #[arg(short, long)]
     pub out: PathBuf,
     /// One more dimension: FIELD=v1,v2,... (FIELD1+FIELD2=... moves fields
@@ -121,7 +121,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if !a.quiet {
         println!("{}", plan.table());
         println!(
-            "{} replications in all; wrote {}/{PLAN_FILE}{}",
+            "{} replications in all; wrote {}/{PLAN_HTML} (open it), {PLAN_FILE}{}",
             plan.replications(),
             a.out.display(),
             if plan.best.is_some() {
@@ -148,6 +148,8 @@ fn write(dir: &Path, plan: &dockmaster_plan::Plan) -> std::io::Result<()> {
         std::fs::rename(&tmp, dir.join(name))
     };
     put(PLAN_FILE, &plan.json())?;
+    let (html, _) = plan.html().map_err(std::io::Error::other)?;
+    put(PLAN_HTML, html.as_bytes())?;
     match plan.best_toml() {
         Some(t) => put(BEST_FILE, t.as_bytes()),
         None => match std::fs::remove_file(dir.join(BEST_FILE)) {

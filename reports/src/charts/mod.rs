@@ -16,6 +16,7 @@ pub mod markers;
 mod plot;
 
 mod distribution;
+mod frontier;
 pub(crate) mod overlay;
 mod services;
 mod timeline;
@@ -42,6 +43,17 @@ pub const RECORDING_CHARTS: [&str; 6] = [
 
 /// The charts of a comparison, in page order (file stems).
 pub const COMPARISON_CHARTS: [&str; 3] = ["compare-latency", "compare-cdf", "compare-error"];
+
+/// The charts of a plan (file stems).
+pub const PLAN_CHARTS: [&str; 1] = ["plan-frontier"];
+
+/// The plan's charts: cost against p99 for every simulated candidate.
+pub fn plan_charts(plan: &crate::plan_view::PlanView) -> Result<Vec<Chart>, ReportError> {
+    match frontier::frontier(plan) {
+        Some((fig, caption)) => Ok(vec![finish("plan-frontier", caption, fig)?]),
+        None => Ok(Vec::new()),
+    }
+}
 
 /// One rendered chart.
 #[derive(Clone, Debug)]

@@ -15,10 +15,12 @@
 //! in words, the summary table, the events, then the charts.
 
 mod comparison;
+mod plan;
 mod report;
 mod story;
 
 pub use comparison::comparison_html;
+pub use plan::plan_html;
 pub use report::{render_dir, report_html, write_report, Rendered, REPORT_HTML};
 
 use crate::charts::{self, Chart};
