@@ -236,6 +236,16 @@ fn figures(c: &Evaluated, confidence: f64) -> Value {
         "error_rate": ci(c.samples.iter().map(|s| s.error_rate)),
         "objectives": c.objectives.iter().enumerate()
             .map(|(k, o)| objective(o, c, k, confidence)).collect::<Vec<_>>(),
+        // Every replication's own figures, replication r at index r: they
+        // are a function of (candidate, r) alone (common random numbers),
+        // so plans over parts of the candidates (--shard) can be merged by
+        // replaying the decisions over the union of their samples.
+        "samples": c.samples.iter().map(|s| json!({
+            "cost_usd": s.cost_usd,
+            "objectives": s.actual.iter().map(|&x| finite(x)).collect::<Vec<_>>(),
+            "latency_ms": s.latency_ms.iter().map(|&x| finite(x)).collect::<Vec<_>>(),
+            "error_rate": s.error_rate,
+        })).collect::<Vec<_>>(),
     })
 }
 
