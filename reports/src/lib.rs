@@ -24,7 +24,7 @@ pub mod scenario_summary;
 pub mod staging;
 pub mod stats;
 
-pub use events::{FleetEvent, EVENTS_FILE};
+pub use events::{FleetEvent, FleetEventKind, MarkerFamily, EVENTS_FILE};
 pub use recording::*;
 pub use run_id::RunId;
 pub use scenario_summary::ScenarioSummary;

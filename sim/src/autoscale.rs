@@ -19,6 +19,7 @@ use crate::target_tracking::{
 };
 use crate::task::{Health, TaskState};
 use crate::time::{Nanos, SimTime};
+use dockmaster_reports::FleetEventKind;
 
 impl Simulation<'_> {
     pub(crate) fn on_datapoint(&mut self) {
@@ -115,7 +116,7 @@ impl Simulation<'_> {
                     .policy
                     .datapoint(value, target, ASG_LOW_FACTOR * target);
                 self.log(
-                    "datapoint",
+                    FleetEventKind::Datapoint,
                     "asg",
                     format!("metric={name} value={value:.3} target={target:.3}"),
                 );
@@ -127,7 +128,7 @@ impl Simulation<'_> {
                     if want > desired {
                         self.set_asg_desired(
                             want,
-                            "scale_out",
+                            FleetEventKind::ScaleOut,
                             format!("{name} {value:.1}% > target {target}% for {high} datapoints"),
                         );
                     }
@@ -137,7 +138,7 @@ impl Simulation<'_> {
                     if want < desired {
                         self.set_asg_desired(
                             want,
-                            "scale_in",
+                            FleetEventKind::ScaleIn,
                             format!(
                                 "{name} {value:.1}% < {:.1}% for {low} datapoints",
                                 ASG_LOW_FACTOR * target
@@ -167,7 +168,7 @@ impl Simulation<'_> {
                 let target = target_capacity;
                 let (high, low) = self.asg.policy.datapoint(value, target, target);
                 self.log(
-                    "datapoint",
+                    FleetEventKind::Datapoint,
                     "asg",
                     format!(
                         "metric=capacity_provider_reservation value={value:.3} target={target:.3}"
@@ -182,7 +183,7 @@ impl Simulation<'_> {
                     if new > desired {
                         self.set_asg_desired(
                             new,
-                            "scale_out",
+                            FleetEventKind::ScaleOut,
                             format!(
                                 "capacity_provider_reservation {value:.1}% > target {target}% for {high} datapoints ({m} instances needed, {n} running)"
                             ),
@@ -197,7 +198,7 @@ impl Simulation<'_> {
                     if want < desired {
                         self.set_asg_desired(
                             want,
-                            "scale_in",
+                            FleetEventKind::ScaleIn,
                             format!(
                                 "capacity_provider_reservation {value:.1}% < target {target}% for {low} datapoints ({m} instances needed, {n} running)"
                             ),
@@ -208,11 +209,11 @@ impl Simulation<'_> {
         }
     }
 
-    fn set_asg_desired(&mut self, new: u32, kind: &str, why: String) {
+    fn set_asg_desired(&mut self, new: u32, kind: FleetEventKind, why: String) {
         let old = self.asg.desired;
         self.asg.desired = new;
         self.log(kind, "asg", format!("{why}: desired {old} -> {new}"));
-        self.reconcile_asg(kind);
+        self.reconcile_asg(kind.as_str());
     }
 
     /// M of the capacity-provider metric: instances with tasks, plus the
@@ -306,7 +307,7 @@ impl Simulation<'_> {
         let last_in = p.last_in;
         let sname = spec.name.clone();
         self.log(
-            "datapoint",
+            FleetEventKind::Datapoint,
             &sname,
             format!("metric={name} value={value:.3} target={target:.3}"),
         );
@@ -323,7 +324,7 @@ impl Simulation<'_> {
                 self.set_service_desired(
                     si,
                     want,
-                    "scale_out",
+                    FleetEventKind::ScaleOut,
                     format!("{name} {value:.1} > target {target} for {high} datapoints"),
                 );
             }
@@ -337,7 +338,7 @@ impl Simulation<'_> {
                 self.set_service_desired(
                     si,
                     want,
-                    "scale_in",
+                    FleetEventKind::ScaleIn,
                     format!(
                         "{name} {value:.1} < {:.1} for {low} datapoints",
                         SERVICE_LOW_FACTOR * target
@@ -347,7 +348,13 @@ impl Simulation<'_> {
         }
     }
 
-    pub(crate) fn set_service_desired(&mut self, si: usize, new: u32, kind: &str, why: String) {
+    pub(crate) fn set_service_desired(
+        &mut self,
+        si: usize,
+        new: u32,
+        kind: FleetEventKind,
+        why: String,
+    ) {
         let old = self.services[si].desired;
         self.services[si].desired = new;
         let name = self.scenario.services[si].name.clone();

@@ -3,7 +3,7 @@
 //! failures).
 
 use crate::util::{parse, scenario};
-use dockmaster_reports::{FleetEvent, Recording};
+use dockmaster_reports::{FleetEvent, FleetEventKind, Recording};
 use dockmaster_sim::engine::Simulation;
 
 fn load(name: &str) -> dockmaster_sim::Scenario {
@@ -29,7 +29,7 @@ fn gauge(rec: &Recording, name: &str) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn events<'a>(rec: &'a Recording, kind: &str, subject: &str) -> Vec<&'a FleetEvent> {
+fn events<'a>(rec: &'a Recording, kind: FleetEventKind, subject: &str) -> Vec<&'a FleetEvent> {
     rec.events
         .iter()
         .filter(|e| e.kind == kind && (subject.is_empty() || e.subject == subject))
@@ -55,9 +55,9 @@ fn assert_scaling_follows_breaches(rec: &Recording, subject: &str, low_factor: f
     let mut points: Vec<(f64, f64)> = Vec::new();
     let mut actions = 0;
     for e in rec.events.iter().filter(|e| e.subject == subject) {
-        match e.kind.as_str() {
-            "datapoint" => points.push(datapoint(e)),
-            "scale_out" => {
+        match e.kind {
+            FleetEventKind::Datapoint => points.push(datapoint(e)),
+            FleetEventKind::ScaleOut => {
                 actions += 1;
                 assert!(
                     points.len() >= 3,
@@ -72,7 +72,7 @@ fn assert_scaling_follows_breaches(rec: &Recording, subject: &str, low_factor: f
                     );
                 }
             }
-            "scale_in" => {
+            FleetEventKind::ScaleIn => {
                 actions += 1;
                 assert!(
                     points.len() >= 15,
@@ -103,7 +103,7 @@ fn flash_sale_scales_out_recovers_its_slo_and_scales_back_in() {
     // 300 rps the service sits at its 50% CPU target, so it may add a task
     // before the ramp too.)
     let first_out = |subject: &str| {
-        events(&rec, "scale_out", subject)
+        events(&rec, FleetEventKind::ScaleOut, subject)
             .into_iter()
             .find(|e| e.t_s >= 1200.0)
             .map(|e| e.t_s)
@@ -139,7 +139,7 @@ fn flash_sale_scales_out_recovers_its_slo_and_scales_back_in() {
 
     // Both scale in after the drop (70 → 80 min).
     for subject in ["storefront", "asg"] {
-        let ins = events(&rec, "scale_in", subject);
+        let ins = events(&rec, FleetEventKind::ScaleIn, subject);
         assert!(
             ins.iter().any(|e| e.t_s > 4200.0),
             "{subject} did not scale in after the drop"
@@ -166,8 +166,8 @@ fn flash_sale_as_written_cannot_trigger_its_asg_policy() {
     // `validate` must warn.
     let s = load("flash-sale.toml");
     let rec = run(&s);
-    assert!(events(&rec, "scale_out", "asg").is_empty());
-    assert!(!events(&rec, "scale_out", "storefront").is_empty());
+    assert!(events(&rec, FleetEventKind::ScaleOut, "asg").is_empty());
+    assert!(!events(&rec, FleetEventKind::ScaleOut, "storefront").is_empty());
     let reservation = gauge(&rec, "cpu_reservation")
         .iter()
         .map(|g| g.1)
@@ -192,7 +192,7 @@ fn az_outage_replaces_lost_tasks_in_the_surviving_azs() {
     let t_fail = 900.0;
     // The story, in order: the AZ fails, the ASG launches replacements, the
     // lost targets fail their health checks and are replaced.
-    let first = |kind: &str| {
+    let first = |kind: FleetEventKind| {
         events(&rec, kind, "")
             .iter()
             .find(|e| e.t_s >= t_fail)
@@ -200,10 +200,10 @@ fn az_outage_replaces_lost_tasks_in_the_surviving_azs() {
             .unwrap_or_else(|| panic!("no {kind} after the outage"))
     };
     let (fail, launch, unhealthy, in_service) = (
-        first("fail_az"),
-        first("launch"),
-        first("task_unhealthy"),
-        first("in_service"),
+        first(FleetEventKind::FailAz),
+        first(FleetEventKind::Launch),
+        first(FleetEventKind::TaskUnhealthy),
+        first(FleetEventKind::InService),
     );
     assert_eq!(fail, t_fail);
     assert!(fail <= launch && launch <= unhealthy && unhealthy < in_service);
@@ -230,7 +230,7 @@ fn az_outage_replaces_lost_tasks_in_the_surviving_azs() {
         .sum();
     assert_eq!(last.gauges[idx("tasks_running")], desired);
     assert_eq!(last.gauges[idx("tasks_pending")], 0.0);
-    let placed_after: Vec<&FleetEvent> = events(&rec, "task_placed", "")
+    let placed_after: Vec<&FleetEvent> = events(&rec, FleetEventKind::TaskPlaced, "")
         .into_iter()
         .filter(|e| e.t_s > t_fail)
         .collect();
@@ -252,8 +252,8 @@ fn az_outage_replaces_lost_tasks_in_the_surviving_azs() {
 }
 
 fn deploy_window(rec: &Recording) -> (f64, f64) {
-    let start = events(rec, "deploy_start", "api")[0].t_s;
-    let end = events(rec, "deploy_end", "api")
+    let start = events(rec, FleetEventKind::DeployStart, "api")[0].t_s;
+    let end = events(rec, FleetEventKind::DeployEnd, "api")
         .first()
         .map(|e| e.t_s)
         .expect("the deploy completes");
@@ -339,11 +339,11 @@ fn deploy_at_100_200_with_room_keeps_capacity() {
 fn spot_interruption_drains_within_the_notice_and_nothing_fails() {
     let s = load("spot-interruption.toml");
     let rec = run(&s);
-    let notice = events(&rec, "spot_notice", "");
+    let notice = events(&rec, FleetEventKind::SpotNotice, "");
     assert_eq!(notice.len(), 1);
     let (t0, host) = (notice[0].t_s, notice[0].subject.clone());
     // Every task on the host is stopped (drained) before the reclaim...
-    let stopped: Vec<&FleetEvent> = events(&rec, "task_stopped", "api")
+    let stopped: Vec<&FleetEvent> = events(&rec, FleetEventKind::TaskStopped, "api")
         .into_iter()
         .filter(|e| e.detail.contains(&format!("on {host}:")))
         .collect();
@@ -356,7 +356,7 @@ fn spot_interruption_drains_within_the_notice_and_nothing_fails() {
             e.detail
         );
     }
-    let term = events(&rec, "terminate", &host);
+    let term = events(&rec, FleetEventKind::Terminate, &host);
     assert_eq!(term.len(), 1);
     assert!((term[0].t_s - (t0 + 120.0)).abs() < 1e-6);
     assert!(
@@ -365,7 +365,7 @@ fn spot_interruption_drains_within_the_notice_and_nothing_fails() {
         term[0].detail
     );
     // ... the ASG replaces the instance, and no request fails.
-    assert!(events(&rec, "launch", "")
+    assert!(events(&rec, FleetEventKind::Launch, "")
         .iter()
         .any(|e| e.t_s >= t0 + 120.0));
     assert_eq!(rec.errors(), 0, "errors: {:?}", rec.errors_by_kind);
@@ -387,9 +387,9 @@ fn background_failures_are_replaced() {
         .replace("[slo]", "[faults]\ninstance_mtbf = \"10m\"\n\n[slo]");
     let s = parse(&text);
     let rec = run(&s);
-    let failures = events(&rec, "fail_instance", "");
+    let failures = events(&rec, FleetEventKind::FailInstance, "");
     assert!(failures.len() >= 2, "only {} failures", failures.len());
-    let launches = events(&rec, "launch", "");
+    let launches = events(&rec, FleetEventKind::Launch, "");
     assert!(
         launches.len() >= failures.len() - 1,
         "{} launches",

@@ -166,7 +166,7 @@ impl Synth {
 pub(crate) fn ev(t: f64, kind: &str, subject: &str, detail: &str) -> FleetEvent {
     FleetEvent {
         t_s: t,
-        kind: kind.into(),
+        kind: crate::FleetEventKind::parse(kind).expect("a kind the simulator writes"),
         subject: subject.into(),
         detail: detail.into(),
     }

@@ -93,7 +93,7 @@ fn synthetic(seed: u64, slo: SloSpec) -> Recording {
         }),
         events: vec![crate::FleetEvent {
             t_s: 60.0,
-            kind: "scale_out".into(),
+            kind: crate::FleetEventKind::ScaleOut,
             subject: "asg".into(),
             detail: "cpu 91% > 80%, \"quoted\", for 3 datapoints: desired 3 -> 4".into(),
         }],

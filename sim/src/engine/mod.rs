@@ -24,7 +24,9 @@ use crate::target_tracking::{Alarms, ServicePolicy};
 use crate::task::{Task, TaskState};
 use crate::time::{Nanos, SimTime, NANOS_PER_SEC};
 use crate::traffic::ArrivalStream;
-use dockmaster_reports::{EngineStats, FleetEvent, Recorder, Recording, RunTotals, Source};
+use dockmaster_reports::{
+    EngineStats, FleetEvent, FleetEventKind, Recorder, Recording, RunTotals, Source,
+};
 use rand::Rng as _;
 
 mod request;
@@ -347,10 +349,10 @@ impl<'a> Simulation<'a> {
     }
 
     /// Appends a line to the fleet's story (`events.csv`).
-    pub(crate) fn log(&mut self, kind: &str, subject: &str, detail: String) {
+    pub(crate) fn log(&mut self, kind: FleetEventKind, subject: &str, detail: String) {
         self.log.push(FleetEvent {
             t_s: self.kernel.now().as_secs_f64(),
-            kind: kind.to_string(),
+            kind,
             subject: subject.to_string(),
             detail,
         });
