@@ -237,7 +237,9 @@ mod tests {
     fn an_unknown_kind_is_refused_naming_the_file_line_and_word() {
         let bytes = b"# dockmaster run_id=x\nt_s,kind,subject,detail\n\
                       1.000,launch,asg,\n2.000,scale_sideways,asg,\n";
-        let err = parse(Path::new("rec"), Some(bytes)).unwrap_err().to_string();
+        let err = parse(Path::new("rec"), Some(bytes))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("rec/events.csv: line 4: "), "{err}");
         assert!(err.contains("`scale_sideways`"), "{err}");
         assert!(err.contains("scale_out"), "{err}");

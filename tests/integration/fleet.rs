@@ -3,7 +3,7 @@
 //! failures).
 
 use crate::util::{parse, scenario};
-use dockmaster_reports::{FleetEvent, FleetEventKind, Recording};
+use dockmaster_reports::{FleetEvent, FleetEventKind, Gauge, Recording};
 use dockmaster_sim::engine::Simulation;
 
 fn load(name: &str) -> dockmaster_sim::Scenario {
@@ -17,15 +17,12 @@ fn run(s: &dockmaster_sim::Scenario) -> Recording {
     rec
 }
 
-fn gauge(rec: &Recording, name: &str) -> Vec<(f64, f64)> {
-    let i = rec
-        .gauge_names
-        .iter()
-        .position(|g| g == name)
-        .unwrap_or_else(|| panic!("no gauge {name}"));
+fn gauge(rec: &Recording, g: Gauge) -> Vec<(f64, f64)> {
+    let values = rec.gauge(&g).unwrap_or_else(|| panic!("no gauge {g}"));
     rec.windows
         .iter()
-        .map(|w| (w.t_start_s, w.gauges[i]))
+        .map(|w| w.t_start_s)
+        .zip(values)
         .collect()
 }
 
@@ -118,7 +115,10 @@ fn flash_sale_scales_out_recovers_its_slo_and_scales_back_in() {
         (1200.0..2100.0).contains(&asg_out),
         "ASG scaled out at {asg_out} s"
     );
-    let peak_hosts = gauge(&rec, "hosts").iter().map(|g| g.1).fold(0.0, f64::max);
+    let peak_hosts = gauge(&rec, Gauge::Hosts)
+        .iter()
+        .map(|g| g.1)
+        .fold(0.0, f64::max);
     assert!(peak_hosts >= 12.0, "hosts peaked at {peak_hosts}");
 
     // After the scale-out, every window's p99 is back under the SLO until
@@ -145,7 +145,7 @@ fn flash_sale_scales_out_recovers_its_slo_and_scales_back_in() {
             "{subject} did not scale in after the drop"
         );
     }
-    let end_hosts = gauge(&rec, "hosts").last().unwrap().1;
+    let end_hosts = gauge(&rec, Gauge::Hosts).last().unwrap().1;
     assert!(
         end_hosts < peak_hosts,
         "hosts {end_hosts} at the end, peak {peak_hosts}"
@@ -168,7 +168,7 @@ fn flash_sale_as_written_cannot_trigger_its_asg_policy() {
     let rec = run(&s);
     assert!(events(&rec, FleetEventKind::ScaleOut, "asg").is_empty());
     assert!(!events(&rec, FleetEventKind::ScaleOut, "storefront").is_empty());
-    let reservation = gauge(&rec, "cpu_reservation")
+    let reservation = gauge(&rec, Gauge::CpuReservation)
         .iter()
         .map(|g| g.1)
         .fold(0.0, f64::max);
@@ -176,7 +176,7 @@ fn flash_sale_as_written_cannot_trigger_its_asg_policy() {
         reservation <= 0.75 + 1e-9,
         "cpu reservation reached {reservation}"
     );
-    assert!(gauge(&rec, "tasks_pending").iter().any(|g| g.1 > 0.0));
+    assert!(gauge(&rec, Gauge::TasksPending).iter().any(|g| g.1 > 0.0));
     let o = crate::util::dockmaster(&["validate", scenario("flash-sale.toml").to_str().unwrap()]);
     let out = crate::util::stdout(&o);
     assert!(
@@ -222,14 +222,13 @@ fn az_outage_replaces_lost_tasks_in_the_surviving_azs() {
     }
     // Once capacity allows, every service is back at desired, all in the
     // two surviving AZs.
-    let last = rec.windows.last().unwrap();
-    let idx = |g: &str| rec.gauge_names.iter().position(|n| n == g).unwrap();
-    let desired: f64 = ["desired_checkout", "desired_search"]
+    let at_last = |g: Gauge| gauge(&rec, g).last().unwrap().1;
+    let desired: f64 = ["checkout", "search"]
+        .map(|s| at_last(Gauge::Desired(s.into())))
         .iter()
-        .map(|g| last.gauges[idx(g)])
         .sum();
-    assert_eq!(last.gauges[idx("tasks_running")], desired);
-    assert_eq!(last.gauges[idx("tasks_pending")], 0.0);
+    assert_eq!(at_last(Gauge::TasksRunning), desired);
+    assert_eq!(at_last(Gauge::TasksPending), 0.0);
     let placed_after: Vec<&FleetEvent> = events(&rec, FleetEventKind::TaskPlaced, "")
         .into_iter()
         .filter(|e| e.t_s > t_fail)
@@ -266,7 +265,7 @@ fn deploy_at_50_100_drops_capacity_and_completes() {
     let rec = run(&s);
     let (start, end) = deploy_window(&rec);
     let during = |w: &&dockmaster_reports::Window| w.t_start_s >= start && w.t_start_s < end;
-    let min_running = gauge(&rec, "tasks_running")
+    let min_running = gauge(&rec, Gauge::TasksRunning)
         .iter()
         .filter(|g| g.0 >= start && g.0 < end)
         .map(|g| g.1)
@@ -310,7 +309,7 @@ fn deploy_at_100_200_with_room_keeps_capacity() {
     let s = parse(&text);
     let rec = run(&s);
     let (start, end) = deploy_window(&rec);
-    let min_running = gauge(&rec, "tasks_running")
+    let min_running = gauge(&rec, Gauge::TasksRunning)
         .iter()
         .filter(|g| g.0 >= start && g.0 < end)
         .map(|g| g.1)

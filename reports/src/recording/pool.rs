@@ -2,6 +2,13 @@
 
 use super::*;
 
+/// The per-window confidence intervals [`Recording::pool`] adds as gauges:
+/// which percentile, and the gauges of its interval's ends.
+const WINDOW_CI: [(fn(&LatencyStats) -> f64, Gauge, Gauge); 2] = [
+    (|l| l.p50_ms, Gauge::P50MsCi95Lo, Gauge::P50MsCi95Hi),
+    (|l| l.p99_ms, Gauge::P99MsCi95Lo, Gauge::P99MsCi95Hi),
+];
+
 impl Recording {
     /// Pools replications of one scenario (same windows, same gauges):
     /// per-window histograms merged, counters summed, `in_system` and gauges
@@ -25,7 +32,7 @@ impl Recording {
                 "pool: replications must have the same windows"
             );
             assert_eq!(
-                r.gauge_names, first.gauge_names,
+                r.gauges, first.gauges,
                 "pool: replications must have the same gauges"
             );
             assert_eq!(
@@ -65,7 +72,7 @@ impl Recording {
                     errors: [0; 7],
                     latency: LatencyStats::EMPTY,
                     in_system: 0.0,
-                    gauges: vec![0.0; first.gauge_names.len()],
+                    gauges: vec![0.0; first.gauges.len()],
                     sum_ns: 0,
                     histogram_v2z: Vec::new(),
                     services: (0..first.windows[i].services.len())
@@ -94,7 +101,7 @@ impl Recording {
                 // Each window's p50 and p99 across replications: a 95%
                 // confidence band per window (Student t over the replications
                 // that had responses in it).
-                for pick in [|l: &LatencyStats| l.p50_ms, |l: &LatencyStats| l.p99_ms] {
+                for (pick, _, _) in WINDOW_CI {
                     let xs: Vec<f64> = reps
                         .iter()
                         .map(|r| pick(&r.windows[i].latency))
@@ -111,8 +118,8 @@ impl Recording {
                 w
             })
             .collect();
-        let mut gauge_names = first.gauge_names.clone();
-        gauge_names.extend(WINDOW_CI_GAUGES.iter().map(|g| g.to_string()));
+        let mut gauges = first.gauges.clone();
+        gauges.extend(WINDOW_CI.into_iter().flat_map(|(_, lo, hi)| [lo, hi]));
 
         let mut total = new_histogram();
         for r in &reps {
@@ -149,7 +156,7 @@ impl Recording {
 
         Recording {
             meta: first.meta.clone(),
-            gauge_names,
+            gauges,
             windows,
             ok: total.len(),
             total,

@@ -25,14 +25,12 @@ use crate::task::{Task, TaskState};
 use crate::time::{Nanos, SimTime, NANOS_PER_SEC};
 use crate::traffic::ArrivalStream;
 use dockmaster_reports::{
-    EngineStats, FleetEvent, FleetEventKind, Recorder, Recording, RunTotals, Source,
+    EngineStats, FleetEvent, FleetEventKind, FleetGauges, Recorder, Recording, RunTotals, Source,
 };
 use rand::Rng as _;
 
 mod request;
 mod window;
-
-use window::GAUGES;
 
 pub use crate::audit::{Audit, CpuWindow};
 pub use crate::layout::{initial_layout, HostLayout};
@@ -226,15 +224,7 @@ impl<'a> Simulation<'a> {
             .collect();
 
         let meta = scenario.meta(seed, Source::Simulate);
-        let mut gauges: Vec<String> = GAUGES.iter().map(|g| g.to_string()).collect();
-        let cost = gauges.pop().expect("cost_usd is last");
-        gauges.extend(
-            scenario
-                .services
-                .iter()
-                .map(|s| format!("desired_{}", s.name)),
-        );
-        gauges.push(cost);
+        let gauges = FleetGauges::declared(scenario.services.iter().map(|s| s.name.as_str()));
 
         let mut sim = Simulation {
             scenario,

@@ -8,6 +8,7 @@ use crate::host::HostState;
 use crate::placement::Placement;
 use crate::task::TaskState;
 use crate::time::{SimTime, NANOS_PER_SEC};
+use dockmaster_reports::FleetGauges;
 
 impl Simulation<'_> {
     #[inline]
@@ -42,32 +43,38 @@ impl Simulation<'_> {
         let window_cost = self.billed_area * price / (3600.0 * NANOS_PER_SEC as f64);
         self.cost_usd += window_cost;
         let (cpu_res, mem_res) = self.reservation();
-        let mut gauges = vec![
-            in_service + draining,
-            pending_h,
-            in_service,
-            running,
-            tcount(&|s| matches!(s, TaskState::Pending | TaskState::Starting)),
-            running,
-            tcount(&|s| s == TaskState::Draining),
-            if vcpus > 0.0 && span > 0.0 {
+        let gauges = FleetGauges {
+            hosts: in_service + draining,
+            hosts_pending: pending_h,
+            hosts_in_service: in_service,
+            tasks: running,
+            tasks_pending: tcount(&|s| matches!(s, TaskState::Pending | TaskState::Starting)),
+            tasks_running: running,
+            tasks_draining: tcount(&|s| s == TaskState::Draining),
+            cpu_util: if vcpus > 0.0 && span > 0.0 {
                 self.cpu_area / (vcpus * span)
             } else {
                 0.0
             },
-            cpu_res,
-            mem_res,
-            self.asg.desired as f64,
-        ];
-        gauges.extend(self.services.iter().map(|s| s.desired as f64));
-        gauges.push(window_cost);
+            cpu_reservation: cpu_res,
+            memory_reservation: mem_res,
+            asg_desired: self.asg.desired as f64,
+            desired: self
+                .scenario
+                .services
+                .iter()
+                .zip(&self.services)
+                .map(|(spec, s)| (spec.name.clone(), s.desired as f64))
+                .collect(),
+            cost_usd: window_cost,
+        };
         let l = if span > 0.0 {
             self.in_system_area / span
         } else {
             0.0
         };
         self.recorder
-            .close_window(self.window_start.as_secs_f64(), l, &gauges);
+            .close_window(self.window_start.as_secs_f64(), l, &gauges.columns());
         self.audit.windows.push(CpuWindow {
             cpu_delivered_ns: self.cpu_area,
             cpu_work_done_ns: self.cpu_work_done,
@@ -103,20 +110,3 @@ impl Simulation<'_> {
         }
     }
 }
-
-/// Gauges written per window, in this order; `desired_<service>` columns go
-/// before `cost_usd`.
-pub const GAUGES: [&str; 12] = [
-    "hosts",
-    "hosts_pending",
-    "hosts_in_service",
-    "tasks",
-    "tasks_pending",
-    "tasks_running",
-    "tasks_draining",
-    "cpu_util",
-    "cpu_reservation",
-    "memory_reservation",
-    "asg_desired",
-    "cost_usd",
-];
