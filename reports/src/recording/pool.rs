@@ -2,11 +2,25 @@
 
 use super::*;
 
-/// The per-window confidence intervals [`Recording::pool`] adds as gauges:
-/// which percentile, and the gauges of its interval's ends.
-const WINDOW_CI: [(fn(&LatencyStats) -> f64, Gauge, Gauge); 2] = [
-    (|l| l.p50_ms, Gauge::P50MsCi95Lo, Gauge::P50MsCi95Hi),
-    (|l| l.p99_ms, Gauge::P99MsCi95Lo, Gauge::P99MsCi95Hi),
+/// A per-window confidence interval [`Recording::pool`] adds as two gauges:
+/// the percentile, and the gauges of the interval's ends.
+struct WindowCi {
+    percentile: fn(&LatencyStats) -> f64,
+    lo: Gauge,
+    hi: Gauge,
+}
+
+const WINDOW_CI: [WindowCi; 2] = [
+    WindowCi {
+        percentile: |l| l.p50_ms,
+        lo: Gauge::P50MsCi95Lo,
+        hi: Gauge::P50MsCi95Hi,
+    },
+    WindowCi {
+        percentile: |l| l.p99_ms,
+        lo: Gauge::P99MsCi95Lo,
+        hi: Gauge::P99MsCi95Hi,
+    },
 ];
 
 impl Recording {
@@ -101,10 +115,10 @@ impl Recording {
                 // Each window's p50 and p99 across replications: a 95%
                 // confidence band per window (Student t over the replications
                 // that had responses in it).
-                for (pick, _, _) in WINDOW_CI {
+                for WindowCi { percentile, .. } in WINDOW_CI {
                     let xs: Vec<f64> = reps
                         .iter()
-                        .map(|r| pick(&r.windows[i].latency))
+                        .map(|r| percentile(&r.windows[i].latency))
                         .filter(|x| x.is_finite())
                         .collect();
                     let c = mean_ci95(&xs);
@@ -119,7 +133,7 @@ impl Recording {
             })
             .collect();
         let mut gauges = first.gauges.clone();
-        gauges.extend(WINDOW_CI.into_iter().flat_map(|(_, lo, hi)| [lo, hi]));
+        gauges.extend(WINDOW_CI.into_iter().flat_map(|ci| [ci.lo, ci.hi]));
 
         let mut total = new_histogram();
         for r in &reps {
