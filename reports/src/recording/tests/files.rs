@@ -2,6 +2,7 @@
 //! shape; and the folders refused.
 
 use super::*;
+use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 
 #[test]
 fn round_trip_write_read_write() {

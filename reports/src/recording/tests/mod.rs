@@ -1,5 +1,4 @@
 use super::*;
-use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use std::path::PathBuf;
 
 mod files;
