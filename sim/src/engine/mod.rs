@@ -12,6 +12,12 @@
 //! [`crate::scheduler`] (ECS service scheduler, deploys, health checks),
 //! [`crate::asg`] (EC2 Auto Scaling group), [`crate::autoscale`] (CloudWatch
 //! datapoints and target tracking), [`crate::faults`] (failures).
+//!
+//! This file is the `Event` enum, the run-time state and the loop; the
+//! request path (`request.rs`) and the close of a window (`window.rs`) are
+//! beside it, each its own noun, so that no file holds the whole engine.
+//! They import nothing from the control planes, which import them: the
+//! arrows go one way (ARCHITECTURE.md).
 
 use crate::alb::TargetGroup;
 use crate::dist::Sampler;
