@@ -18,7 +18,7 @@
 use crate::progress::{Progress, ProgressFn};
 use crate::shared::Shared;
 use dockmaster_reports::{
-    new_histogram, ns_to_us, EngineStats, ErrorKind, Recorder, Recording, RunTotals,
+    new_histogram, ns_to_us, EngineStats, ErrorKind, LoadTestGauges, Recorder, Recording, RunTotals,
 };
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
@@ -41,9 +41,6 @@ pub(crate) struct Record {
     /// Time spent opening a connection for it (0: reused one).
     pub connect_ns: u64,
 }
-
-/// Gauges of a load-test recording, per window.
-pub const GAUGES: [&str; 3] = ["connections", "schedule_lag_ms_p99", "send_latency_ms_p99"];
 
 /// How long after a window's end its records may still be on their way
 /// (timestamped, not yet through the channel).
@@ -295,17 +292,17 @@ impl Aggregator {
             Some((sum, n)) if n > 0 => sum / n as f64,
             _ => f64::NAN,
         };
-        let gauges = [
-            self.shared.client.open.load(Ordering::Relaxed).max(0) as f64,
-            if self.is_open {
+        let gauges = LoadTestGauges {
+            connections: self.shared.client.open.load(Ordering::Relaxed).max(0) as f64,
+            schedule_lag_ms_p99: if self.is_open {
                 quantile_ms(&self.win_lag_us, 0.99)
             } else {
                 f64::NAN
             },
-            quantile_ms(&self.win_send_us, 0.99),
-        ];
+            send_latency_ms_p99: quantile_ms(&self.win_send_us, 0.99),
+        };
         self.recorder
-            .close_window(k as f64 * self.window_ns as f64 / 1e9, l, &gauges);
+            .close_window(k as f64 * self.window_ns as f64 / 1e9, l, &gauges.columns());
         self.win_lag_us.reset();
         self.win_send_us.reset();
         self.k += 1;

@@ -38,8 +38,6 @@ pub mod stop;
 pub mod testbed;
 mod worker;
 
-pub use aggregate::GAUGES;
-
 /// Raises this process's soft limit on open files to its hard limit: a load
 /// test at 1,000 connections (or a testbed proxying them) needs more than
 /// the common default of 1,024. Best effort; returns the limit in force.

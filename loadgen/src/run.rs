@@ -21,7 +21,7 @@
 //! over, so sending on time costs the worker one wake-up (its timerfd) and
 //! no cross-thread hop.
 
-use crate::aggregate::{Aggregator, Measured, Record, GAUGES};
+use crate::aggregate::{Aggregator, Measured, Record};
 use crate::client::{Client, Target};
 use crate::clock::set_thread_nice;
 use crate::error::LoadgenError;
@@ -30,7 +30,7 @@ use crate::report::LoadtestReport;
 use crate::schedule::{expected_requests, service_paths, Schedule};
 use crate::shared::Shared;
 use crate::worker::{mix_weights, worker, WorkerJob};
-use dockmaster_reports::{ErrorKind, Meta, Recorder, Recording, Replay, Source};
+use dockmaster_reports::{ErrorKind, LoadTestGauges, Meta, Recorder, Recording, Replay, Source};
 use dockmaster_sim::scenario::Scenario;
 use dockmaster_sim::time::{Nanos, NANOS_PER_SEC};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -237,7 +237,7 @@ pub fn run(mut opts: Options) -> Result<Outcome, LoadgenError> {
         ..sc.meta(opts.seed, Source::Loadtest)
     };
     opts.stop.attach(opts.drain);
-    let recorder = Recorder::new(meta, GAUGES.iter().map(|g| g.to_string()).collect());
+    let recorder = Recorder::new(meta, LoadTestGauges::declared());
     let (rec_tx, rec_rx) = sync_channel::<Record>(RECORD_QUEUE);
     let aggregator = Aggregator::new(shared.clone(), recorder, window_ns, slice_ns, open);
     let progress = opts.progress.take();

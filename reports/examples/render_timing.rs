@@ -12,7 +12,8 @@
 
 use dockmaster_reports::html::render_dir;
 use dockmaster_reports::{
-    ErrorKind, FleetEvent, Meta, Recorder, Replay, RunTotals, SloSpec, Source,
+    ErrorKind, FleetEvent, FleetEventKind, FleetGauges, Meta, Recorder, Replay, RunTotals, SloSpec,
+    Source,
 };
 use std::path::PathBuf;
 use std::time::Instant;
@@ -24,22 +25,6 @@ const RUNS: usize = 7;
 fn synthetic(dir: &std::path::Path) {
     let window_s = 10.0;
     let windows = 720;
-    let gauges = [
-        "hosts",
-        "hosts_pending",
-        "hosts_in_service",
-        "tasks",
-        "tasks_pending",
-        "tasks_running",
-        "tasks_draining",
-        "cpu_util",
-        "cpu_reservation",
-        "memory_reservation",
-        "asg_desired",
-        "desired_web",
-        "desired_search",
-        "cost_usd",
-    ];
     let meta = Meta {
         scenario: "render-timing".into(),
         seed: 1,
@@ -60,7 +45,7 @@ fn synthetic(dir: &std::path::Path) {
         replay: Replay::default(),
         services: vec![],
     };
-    let mut r = Recorder::new(meta, gauges.iter().map(|g| g.to_string()).collect());
+    let mut r = Recorder::new(meta, FleetGauges::declared(["web", "search"]));
     let mut x: u64 = 0x2545_F491_4F6C_DD1D;
     let mut next = move || {
         x ^= x << 13;
@@ -90,27 +75,26 @@ fn synthetic(dir: &std::path::Path) {
             r.record_error(0, ErrorKind::Http503);
         }
         let hosts = if rps > 1000.0 { 20.0 } else { 4.0 };
-        let g = [
+        let g = FleetGauges {
             hosts,
-            0.0,
-            hosts,
-            hosts * 3.0,
-            0.0,
-            hosts * 3.0,
-            0.0,
-            0.5,
-            0.7,
-            0.6,
-            hosts,
-            hosts * 2.0,
-            hosts,
-            0.01,
-        ];
-        r.close_window(t, 10.0, &g);
+            hosts_pending: 0.0,
+            hosts_in_service: hosts,
+            tasks: hosts * 3.0,
+            tasks_pending: 0.0,
+            tasks_running: hosts * 3.0,
+            tasks_draining: 0.0,
+            cpu_util: 0.5,
+            cpu_reservation: 0.7,
+            memory_reservation: 0.6,
+            asg_desired: hosts,
+            desired: vec![("web".into(), hosts * 2.0), ("search".into(), hosts)],
+            cost_usd: 0.01,
+        };
+        r.close_window(t, 10.0, &g.columns());
         if w % 3 == 0 {
             events.push(FleetEvent {
                 t_s: t,
-                kind: "task_placed".into(),
+                kind: FleetEventKind::TaskPlaced,
                 subject: "web".into(),
                 detail: String::new(),
             });
@@ -118,7 +102,7 @@ fn synthetic(dir: &std::path::Path) {
         if w % 60 == 30 {
             events.push(FleetEvent {
                 t_s: t,
-                kind: "scale_out".into(),
+                kind: FleetEventKind::ScaleOut,
                 subject: "asg".into(),
                 detail: "4→20".into(),
             });

@@ -10,13 +10,14 @@
 //! ```
 //!
 //! Architecture invariant: this crate knows nothing of the simulator or of
-//! hyper; it sees latencies, counters and named gauges.
+//! hyper; it sees latencies, counters, typed gauges ([`Gauge`]) and events.
 
 pub mod charts;
 pub mod compare;
 pub mod comparison;
 pub mod error;
 pub mod events;
+pub mod gauge;
 pub mod html;
 pub mod plan_view;
 pub mod recording;
@@ -25,7 +26,8 @@ pub mod scenario_summary;
 pub mod staging;
 pub mod stats;
 
-pub use events::{FleetEvent, EVENTS_FILE};
+pub use events::{FleetEvent, FleetEventKind, MarkerFamily, EVENTS_FILE};
+pub use gauge::{FleetGauges, Gauge, LoadTestGauges};
 pub use recording::*;
 pub use run_id::RunId;
 pub use scenario_summary::ScenarioSummary;

@@ -5,6 +5,7 @@
 use crate::engine::{Event, Simulation};
 use crate::host::{Host, HostState};
 use crate::placement::{HostSpec, Placement};
+use dockmaster_reports::FleetEventKind;
 use rand::Rng as _;
 
 impl Simulation<'_> {
@@ -60,7 +61,11 @@ impl Simulation<'_> {
     pub(crate) fn launch(&mut self, n: u32, why: &str) {
         for _ in 0..n {
             let Some(az) = self.launch_az() else {
-                self.log("launch_failed", "asg", format!("every AZ is down: {why}"));
+                self.log(
+                    FleetEventKind::LaunchFailed,
+                    "asg",
+                    format!("every AZ is down: {why}"),
+                );
                 return;
             };
             let h = self.add_host(az);
@@ -71,7 +76,11 @@ impl Simulation<'_> {
                 self.hosts[h as usize].name.clone(),
                 self.scenario.cluster.azs[az as usize].clone(),
             );
-            self.log("launch", &name, format!("in {az_name}: {why}"));
+            self.log(
+                FleetEventKind::Launch,
+                &name,
+                format!("in {az_name}: {why}"),
+            );
         }
     }
 
@@ -83,7 +92,7 @@ impl Simulation<'_> {
         let name = self.hosts[h as usize].name.clone();
         let took = self.kernel.now().0 - self.hosts[h as usize].launched_at.0;
         self.log(
-            "in_service",
+            FleetEventKind::InService,
             &name,
             format!("after {}", crate::time::format_duration(took)),
         );
@@ -157,7 +166,11 @@ impl Simulation<'_> {
         self.placement.set_accepting(pid, false);
         let name = self.hosts[h as usize].name.clone();
         let n = self.hosts[h as usize].tasks.len();
-        self.log("drain_start", &name, format!("{n} tasks to move: {why}"));
+        self.log(
+            FleetEventKind::DrainStart,
+            &name,
+            format!("{n} tasks to move: {why}"),
+        );
         if n == 0 && !self.hosts[h as usize].spot_notice {
             self.terminate_host(h, why);
             return;
@@ -201,7 +214,7 @@ impl Simulation<'_> {
             self.placement.remove_host(pid);
         }
         let name = self.hosts[h as usize].name.clone();
-        self.log("terminate", &name, why.to_string());
+        self.log(FleetEventKind::Terminate, &name, why.to_string());
         if was_live {
             self.reconcile_asg("replacing a lost instance");
         }

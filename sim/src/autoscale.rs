@@ -13,44 +13,13 @@
 use crate::engine::Simulation;
 use crate::host::HostState;
 use crate::scenario::{AsgMetric, AsgScaling, ServiceMetric};
+use crate::target_tracking::{
+    proportional, ASG_LOW_FACTOR, ASG_WARMUP, HIGH_DATAPOINTS, LOW_DATAPOINTS, MINUTE,
+    SERVICE_LOW_FACTOR,
+};
 use crate::task::{Health, TaskState};
-use crate::time::{Nanos, SimTime, NANOS_PER_SEC};
-
-/// Datapoints above target before a scale-out (AlarmHigh: 3 of 3).
-const HIGH_DATAPOINTS: u32 = 3;
-/// Datapoints below the low threshold before a scale-in (AlarmLow: 15 of 15).
-const LOW_DATAPOINTS: u32 = 15;
-/// EC2 target tracking's AlarmLow threshold as a share of the target
-/// (observed 50 → 35, 40 → 28; docs/aws-behaviour.md §3.2).
-const ASG_LOW_FACTOR: f64 = 0.7;
-/// Application Auto Scaling's AlarmLow threshold (observed 30 → 27;
-/// docs/aws-behaviour.md §1.10).
-const SERVICE_LOW_FACTOR: f64 = 0.9;
-/// EC2 target tracking instance warm-up: EstimatedInstanceWarmup falls back
-/// to DefaultCooldown, 300 s (docs/aws-behaviour.md §3.2).
-const ASG_WARMUP: Nanos = 300 * NANOS_PER_SEC;
-const MINUTE: Nanos = 60 * NANOS_PER_SEC;
-
-/// Consecutive breaching datapoints of the ASG's policy.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct AsgPolicy {
-    high: u32,
-    low: u32,
-}
-
-/// Consecutive breaching datapoints and cooldown clocks of a service policy.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct ServicePolicy {
-    high: u32,
-    low: u32,
-    last_in: Option<SimTime>,
-}
-
-/// ⌈capacity × metric / target⌉, robust to float noise at exact ratios.
-fn proportional(capacity: u32, metric: f64, target: f64) -> u32 {
-    let x = capacity as f64 * metric / target;
-    (x - 1e-9).ceil().max(0.0) as u32
-}
+use crate::time::{Nanos, SimTime};
+use dockmaster_reports::FleetEventKind;
 
 impl Simulation<'_> {
     pub(crate) fn on_datapoint(&mut self) {
@@ -142,16 +111,12 @@ impl Simulation<'_> {
                     }
                 };
                 let warming = self.warming(now, warmup) as u32;
-                let p = &mut self.asg.policy;
-                p.high = if value > target { p.high + 1 } else { 0 };
-                p.low = if value < ASG_LOW_FACTOR * target {
-                    p.low + 1
-                } else {
-                    0
-                };
-                let (high, low) = (p.high, p.low);
+                let (high, low) = self
+                    .asg
+                    .policy
+                    .datapoint(value, target, ASG_LOW_FACTOR * target);
                 self.log(
-                    "datapoint",
+                    FleetEventKind::Datapoint,
                     "asg",
                     format!("metric={name} value={value:.3} target={target:.3}"),
                 );
@@ -163,7 +128,7 @@ impl Simulation<'_> {
                     if want > desired {
                         self.set_asg_desired(
                             want,
-                            "scale_out",
+                            FleetEventKind::ScaleOut,
                             format!("{name} {value:.1}% > target {target}% for {high} datapoints"),
                         );
                     }
@@ -173,7 +138,7 @@ impl Simulation<'_> {
                     if want < desired {
                         self.set_asg_desired(
                             want,
-                            "scale_in",
+                            FleetEventKind::ScaleIn,
                             format!(
                                 "{name} {value:.1}% < {:.1}% for {low} datapoints",
                                 ASG_LOW_FACTOR * target
@@ -201,12 +166,9 @@ impl Simulation<'_> {
                     100.0 * m as f64 / n as f64
                 };
                 let target = target_capacity;
-                let p = &mut self.asg.policy;
-                p.high = if value > target { p.high + 1 } else { 0 };
-                p.low = if value < target { p.low + 1 } else { 0 };
-                let (high, low) = (p.high, p.low);
+                let (high, low) = self.asg.policy.datapoint(value, target, target);
                 self.log(
-                    "datapoint",
+                    FleetEventKind::Datapoint,
                     "asg",
                     format!(
                         "metric=capacity_provider_reservation value={value:.3} target={target:.3}"
@@ -221,7 +183,7 @@ impl Simulation<'_> {
                     if new > desired {
                         self.set_asg_desired(
                             new,
-                            "scale_out",
+                            FleetEventKind::ScaleOut,
                             format!(
                                 "capacity_provider_reservation {value:.1}% > target {target}% for {high} datapoints ({m} instances needed, {n} running)"
                             ),
@@ -236,7 +198,7 @@ impl Simulation<'_> {
                     if want < desired {
                         self.set_asg_desired(
                             want,
-                            "scale_in",
+                            FleetEventKind::ScaleIn,
                             format!(
                                 "capacity_provider_reservation {value:.1}% < target {target}% for {low} datapoints ({m} instances needed, {n} running)"
                             ),
@@ -247,11 +209,11 @@ impl Simulation<'_> {
         }
     }
 
-    fn set_asg_desired(&mut self, new: u32, kind: &str, why: String) {
+    fn set_asg_desired(&mut self, new: u32, kind: FleetEventKind, why: String) {
         let old = self.asg.desired;
         self.asg.desired = new;
         self.log(kind, "asg", format!("{why}: desired {old} -> {new}"));
-        self.reconcile_asg(kind);
+        self.reconcile_asg(kind.as_str());
     }
 
     /// M of the capacity-provider metric: instances with tasks, plus the
@@ -339,16 +301,13 @@ impl Simulation<'_> {
         let desired = svc.desired;
         let target = a.target;
         let p = &mut self.services[si].policy;
-        p.high = if value > target { p.high + 1 } else { 0 };
-        p.low = if value < SERVICE_LOW_FACTOR * target {
-            p.low + 1
-        } else {
-            0
-        };
-        let (high, low, last_in) = (p.high, p.low, p.last_in);
+        let (high, low) = p
+            .alarms
+            .datapoint(value, target, SERVICE_LOW_FACTOR * target);
+        let last_in = p.last_in;
         let sname = spec.name.clone();
         self.log(
-            "datapoint",
+            FleetEventKind::Datapoint,
             &sname,
             format!("metric={name} value={value:.3} target={target:.3}"),
         );
@@ -365,7 +324,7 @@ impl Simulation<'_> {
                 self.set_service_desired(
                     si,
                     want,
-                    "scale_out",
+                    FleetEventKind::ScaleOut,
                     format!("{name} {value:.1} > target {target} for {high} datapoints"),
                 );
             }
@@ -375,11 +334,11 @@ impl Simulation<'_> {
             if !cooling && want < desired {
                 let p = &mut self.services[si].policy;
                 p.last_in = Some(now);
-                p.low = 0;
+                p.alarms.low = 0;
                 self.set_service_desired(
                     si,
                     want,
-                    "scale_in",
+                    FleetEventKind::ScaleIn,
                     format!(
                         "{name} {value:.1} < {:.1} for {low} datapoints",
                         SERVICE_LOW_FACTOR * target
@@ -389,7 +348,13 @@ impl Simulation<'_> {
         }
     }
 
-    pub(crate) fn set_service_desired(&mut self, si: usize, new: u32, kind: &str, why: String) {
+    pub(crate) fn set_service_desired(
+        &mut self,
+        si: usize,
+        new: u32,
+        kind: FleetEventKind,
+        why: String,
+    ) {
         let old = self.services[si].desired;
         self.services[si].desired = new;
         let name = self.scenario.services[si].name.clone();

@@ -8,6 +8,7 @@ use crate::rng::exp_secs;
 use crate::scenario::{Action, HostSelector};
 use crate::task::TaskState;
 use crate::time::{secs_to_nanos, NANOS_PER_SEC};
+use dockmaster_reports::FleetEventKind;
 use rand::Rng as _;
 
 /// The Spot interruption notice (docs/aws-behaviour.md §4).
@@ -27,9 +28,9 @@ impl Simulation<'_> {
                     }),
                 };
                 match h {
-                    Some(h) => self.fail_host(h, "fail_instance", "scripted instance failure"),
+                    Some(h) => self.fail_host(h, "scripted instance failure"),
                     None => self.log(
-                        "fail_instance",
+                        FleetEventKind::FailInstance,
                         "-",
                         "no such running instance; nothing failed".into(),
                     ),
@@ -45,7 +46,7 @@ impl Simulation<'_> {
                     })
                     .collect();
                 self.log(
-                    "fail_az",
+                    FleetEventKind::FailAz,
                     &name,
                     format!(
                         "{} instances lost; launches there fail from now on",
@@ -53,7 +54,7 @@ impl Simulation<'_> {
                     ),
                 );
                 for h in victims {
-                    self.fail_host(h, "fail_instance", &format!("{name} is down"));
+                    self.fail_host(h, &format!("{name} is down"));
                 }
             }
             Action::SpotInterruption { count } => {
@@ -69,7 +70,12 @@ impl Simulation<'_> {
                 }
             }
             Action::ScaleService { service, desired } => {
-                self.set_service_desired(service, desired, "scale_service", "scripted".into());
+                self.set_service_desired(
+                    service,
+                    desired,
+                    FleetEventKind::ScaleService,
+                    "scripted".into(),
+                );
             }
         }
     }
@@ -86,7 +92,7 @@ impl Simulation<'_> {
     /// lost to the control plane until their targets fail their health
     /// checks; the ASG sees a non-running instance at once and launches a
     /// replacement (docs/aws-behaviour.md §3.1).
-    pub(crate) fn fail_host(&mut self, h: u32, kind: &str, why: &str) {
+    pub(crate) fn fail_host(&mut self, h: u32, why: &str) {
         let state = self.hosts[h as usize].state;
         if state == HostState::Terminated {
             return;
@@ -99,7 +105,7 @@ impl Simulation<'_> {
         self.hosts[h as usize].state = HostState::Terminated;
         self.billed_hosts -= 1;
         let name = self.hosts[h as usize].name.clone();
-        self.log(kind, &name, why.to_string());
+        self.log(FleetEventKind::FailInstance, &name, why.to_string());
         let tasks = self.hosts[h as usize].tasks.clone();
         for t in tasks {
             match self.tasks[t as usize].state {
@@ -126,7 +132,7 @@ impl Simulation<'_> {
     fn spot_notice(&mut self, h: u32) {
         self.hosts[h as usize].spot_notice = true;
         let name = self.hosts[h as usize].name.clone();
-        self.log("spot_notice", &name, "reclaimed in 2m".into());
+        self.log(FleetEventKind::SpotNotice, &name, "reclaimed in 2m".into());
         self.drain_host(h, "Spot interruption notice");
         self.kernel
             .schedule(SPOT_NOTICE_NS, Event::SpotTermination { host: h });
@@ -158,7 +164,7 @@ impl Simulation<'_> {
 
     pub(crate) fn on_random_failure(&mut self) {
         if let Some(h) = self.random_registered_host() {
-            self.fail_host(h, "fail_instance", "random failure (instance_mtbf)");
+            self.fail_host(h, "random failure (instance_mtbf)");
         }
         self.schedule_random_failure();
     }

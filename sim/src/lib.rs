@@ -28,6 +28,7 @@ pub mod placement;
 pub mod rng;
 pub mod scenario;
 pub mod scheduler;
+pub mod target_tracking;
 pub mod task;
 pub mod time;
 pub mod traffic;

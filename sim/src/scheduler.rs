@@ -16,6 +16,7 @@ use crate::placement::Placement;
 use crate::task::{Health, Task, TaskState};
 use crate::time::{format_duration, SimTime};
 use dockmaster_reports::ErrorKind;
+use dockmaster_reports::FleetEventKind;
 use rand::Rng as _;
 
 impl Simulation<'_> {
@@ -74,7 +75,11 @@ impl Simulation<'_> {
         self.kernel
             .schedule(startup, Event::TaskStarted { task, gen });
         let name = self.scenario.services[service].name.clone();
-        self.log("task_placed", &name, format!("task {task} on {host}"));
+        self.log(
+            FleetEventKind::TaskPlaced,
+            &name,
+            format!("task {task} on {host}"),
+        );
         true
     }
 
@@ -123,7 +128,7 @@ impl Simulation<'_> {
                 self.services[service as usize]
                     .target_group
                     .set_healthy(task);
-                self.log("task_healthy", &name, format!("task {task}"));
+                self.log(FleetEventKind::TaskHealthy, &name, format!("task {task}"));
                 self.request_pass(service);
             }
             TaskState::Lost => {
@@ -132,7 +137,7 @@ impl Simulation<'_> {
                 // its ELB health checks (docs/aws-behaviour.md §1.5).
                 self.tasks[task as usize].health = Health::Unhealthy;
                 self.log(
-                    "task_unhealthy",
+                    FleetEventKind::TaskUnhealthy,
                     &name,
                     format!("task {task}: failed its health checks"),
                 );
@@ -225,7 +230,7 @@ impl Simulation<'_> {
             }
             let host_name = self.hosts[h as usize].name.clone();
             self.log(
-                "task_stopped",
+                FleetEventKind::TaskStopped,
                 &name,
                 format!("task {task} on {host_name}: {why}"),
             );
@@ -235,7 +240,7 @@ impl Simulation<'_> {
             }
         } else {
             self.log(
-                "task_stopped",
+                FleetEventKind::TaskStopped,
                 &name,
                 format!("task {task} (unplaced): {why}"),
             );
@@ -274,7 +279,7 @@ impl Simulation<'_> {
         let name = self.scenario.services[service as usize].name.clone();
         let desired = self.services[service as usize].desired;
         self.log(
-            "deploy_start",
+            FleetEventKind::DeployStart,
             &name,
             format!(
                 "revision {rev}: replacing {desired} tasks with minimum healthy {}%, maximum {}%",
@@ -487,7 +492,7 @@ impl Simulation<'_> {
         if started + stopped > 0 {
             steps += 1;
             self.log(
-                "deploy_step",
+                FleetEventKind::DeployStep,
                 &name,
                 format!(
                     "step {steps}: started {started}, stopping {stopped}; new healthy {new_healthy}/{desired}, old tasks left {old}"
@@ -497,7 +502,7 @@ impl Simulation<'_> {
         if old == 0 && new_healthy >= desired {
             let took = self.kernel.now().0 - since.0;
             self.log(
-                "deploy_end",
+                FleetEventKind::DeployEnd,
                 &name,
                 format!(
                     "revision {rev} complete after {steps} steps in {}",

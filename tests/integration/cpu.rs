@@ -7,6 +7,7 @@
 
 use crate::queueing::erlang_c;
 use crate::util::{dockmaster, parse, scenario, write_scenario};
+use dockmaster_reports::Gauge;
 use dockmaster_sim::engine::{run_replications, Audit, Simulation};
 use dockmaster_sim::Scenario;
 use proptest::prelude::*;
@@ -243,13 +244,12 @@ mix = [ { service = "big", weight = 0.5 }, { service = "small", weight = 0.5 } ]
 fn check_conservation(name: &str, s: &Scenario) {
     let (rec, audit) = audited(s);
     assert_eq!(audit.windows.len(), rec.windows.len(), "{name}");
-    let util = rec
-        .gauge_names
-        .iter()
-        .position(|g| g == "cpu_util")
-        .expect("cpu_util gauge");
+    let util: Vec<f64> = rec
+        .gauge(&Gauge::CpuUtil)
+        .expect("cpu_util gauge")
+        .collect();
     let (mut done, mut delivered, mut capacity) = (0.0, 0.0, 0.0);
-    for (i, (w, r)) in audit.windows.iter().zip(&rec.windows).enumerate() {
+    for (i, (w, util)) in audit.windows.iter().zip(util).enumerate() {
         let slack = 1e-9 * w.vcpu_capacity_ns.max(1.0);
         assert!(
             w.cpu_delivered_ns <= w.vcpu_capacity_ns + slack,
@@ -257,11 +257,7 @@ fn check_conservation(name: &str, s: &Scenario) {
             w.cpu_delivered_ns,
             w.vcpu_capacity_ns
         );
-        assert!(
-            r.gauges[util] <= 1.0 + 1e-9,
-            "{name} window {i}: cpu_util {}",
-            r.gauges[util]
-        );
+        assert!(util <= 1.0 + 1e-9, "{name} window {i}: cpu_util {util}");
         done += w.cpu_work_done_ns;
         delivered += w.cpu_delivered_ns;
         capacity += w.vcpu_capacity_ns;

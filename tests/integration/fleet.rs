@@ -3,7 +3,7 @@
 //! failures).
 
 use crate::util::{parse, scenario};
-use dockmaster_reports::{FleetEvent, Recording};
+use dockmaster_reports::{FleetEvent, FleetEventKind, Gauge, Recording};
 use dockmaster_sim::engine::Simulation;
 
 fn load(name: &str) -> dockmaster_sim::Scenario {
@@ -17,19 +17,16 @@ fn run(s: &dockmaster_sim::Scenario) -> Recording {
     rec
 }
 
-fn gauge(rec: &Recording, name: &str) -> Vec<(f64, f64)> {
-    let i = rec
-        .gauge_names
-        .iter()
-        .position(|g| g == name)
-        .unwrap_or_else(|| panic!("no gauge {name}"));
+fn gauge(rec: &Recording, g: Gauge) -> Vec<(f64, f64)> {
+    let values = rec.gauge(&g).unwrap_or_else(|| panic!("no gauge {g}"));
     rec.windows
         .iter()
-        .map(|w| (w.t_start_s, w.gauges[i]))
+        .map(|w| w.t_start_s)
+        .zip(values)
         .collect()
 }
 
-fn events<'a>(rec: &'a Recording, kind: &str, subject: &str) -> Vec<&'a FleetEvent> {
+fn events<'a>(rec: &'a Recording, kind: FleetEventKind, subject: &str) -> Vec<&'a FleetEvent> {
     rec.events
         .iter()
         .filter(|e| e.kind == kind && (subject.is_empty() || e.subject == subject))
@@ -55,9 +52,9 @@ fn assert_scaling_follows_breaches(rec: &Recording, subject: &str, low_factor: f
     let mut points: Vec<(f64, f64)> = Vec::new();
     let mut actions = 0;
     for e in rec.events.iter().filter(|e| e.subject == subject) {
-        match e.kind.as_str() {
-            "datapoint" => points.push(datapoint(e)),
-            "scale_out" => {
+        match e.kind {
+            FleetEventKind::Datapoint => points.push(datapoint(e)),
+            FleetEventKind::ScaleOut => {
                 actions += 1;
                 assert!(
                     points.len() >= 3,
@@ -72,7 +69,7 @@ fn assert_scaling_follows_breaches(rec: &Recording, subject: &str, low_factor: f
                     );
                 }
             }
-            "scale_in" => {
+            FleetEventKind::ScaleIn => {
                 actions += 1;
                 assert!(
                     points.len() >= 15,
@@ -103,7 +100,7 @@ fn flash_sale_scales_out_recovers_its_slo_and_scales_back_in() {
     // 300 rps the service sits at its 50% CPU target, so it may add a task
     // before the ramp too.)
     let first_out = |subject: &str| {
-        events(&rec, "scale_out", subject)
+        events(&rec, FleetEventKind::ScaleOut, subject)
             .into_iter()
             .find(|e| e.t_s >= 1200.0)
             .map(|e| e.t_s)
@@ -118,7 +115,10 @@ fn flash_sale_scales_out_recovers_its_slo_and_scales_back_in() {
         (1200.0..2100.0).contains(&asg_out),
         "ASG scaled out at {asg_out} s"
     );
-    let peak_hosts = gauge(&rec, "hosts").iter().map(|g| g.1).fold(0.0, f64::max);
+    let peak_hosts = gauge(&rec, Gauge::Hosts)
+        .iter()
+        .map(|g| g.1)
+        .fold(0.0, f64::max);
     assert!(peak_hosts >= 12.0, "hosts peaked at {peak_hosts}");
 
     // After the scale-out, every window's p99 is back under the SLO until
@@ -139,13 +139,13 @@ fn flash_sale_scales_out_recovers_its_slo_and_scales_back_in() {
 
     // Both scale in after the drop (70 → 80 min).
     for subject in ["storefront", "asg"] {
-        let ins = events(&rec, "scale_in", subject);
+        let ins = events(&rec, FleetEventKind::ScaleIn, subject);
         assert!(
             ins.iter().any(|e| e.t_s > 4200.0),
             "{subject} did not scale in after the drop"
         );
     }
-    let end_hosts = gauge(&rec, "hosts").last().unwrap().1;
+    let end_hosts = gauge(&rec, Gauge::Hosts).last().unwrap().1;
     assert!(
         end_hosts < peak_hosts,
         "hosts {end_hosts} at the end, peak {peak_hosts}"
@@ -166,9 +166,9 @@ fn flash_sale_as_written_cannot_trigger_its_asg_policy() {
     // `validate` must warn.
     let s = load("flash-sale.toml");
     let rec = run(&s);
-    assert!(events(&rec, "scale_out", "asg").is_empty());
-    assert!(!events(&rec, "scale_out", "storefront").is_empty());
-    let reservation = gauge(&rec, "cpu_reservation")
+    assert!(events(&rec, FleetEventKind::ScaleOut, "asg").is_empty());
+    assert!(!events(&rec, FleetEventKind::ScaleOut, "storefront").is_empty());
+    let reservation = gauge(&rec, Gauge::CpuReservation)
         .iter()
         .map(|g| g.1)
         .fold(0.0, f64::max);
@@ -176,7 +176,7 @@ fn flash_sale_as_written_cannot_trigger_its_asg_policy() {
         reservation <= 0.75 + 1e-9,
         "cpu reservation reached {reservation}"
     );
-    assert!(gauge(&rec, "tasks_pending").iter().any(|g| g.1 > 0.0));
+    assert!(gauge(&rec, Gauge::TasksPending).iter().any(|g| g.1 > 0.0));
     let o = crate::util::dockmaster(&["validate", scenario("flash-sale.toml").to_str().unwrap()]);
     let out = crate::util::stdout(&o);
     assert!(
@@ -192,7 +192,7 @@ fn az_outage_replaces_lost_tasks_in_the_surviving_azs() {
     let t_fail = 900.0;
     // The story, in order: the AZ fails, the ASG launches replacements, the
     // lost targets fail their health checks and are replaced.
-    let first = |kind: &str| {
+    let first = |kind: FleetEventKind| {
         events(&rec, kind, "")
             .iter()
             .find(|e| e.t_s >= t_fail)
@@ -200,10 +200,10 @@ fn az_outage_replaces_lost_tasks_in_the_surviving_azs() {
             .unwrap_or_else(|| panic!("no {kind} after the outage"))
     };
     let (fail, launch, unhealthy, in_service) = (
-        first("fail_az"),
-        first("launch"),
-        first("task_unhealthy"),
-        first("in_service"),
+        first(FleetEventKind::FailAz),
+        first(FleetEventKind::Launch),
+        first(FleetEventKind::TaskUnhealthy),
+        first(FleetEventKind::InService),
     );
     assert_eq!(fail, t_fail);
     assert!(fail <= launch && launch <= unhealthy && unhealthy < in_service);
@@ -222,15 +222,14 @@ fn az_outage_replaces_lost_tasks_in_the_surviving_azs() {
     }
     // Once capacity allows, every service is back at desired, all in the
     // two surviving AZs.
-    let last = rec.windows.last().unwrap();
-    let idx = |g: &str| rec.gauge_names.iter().position(|n| n == g).unwrap();
-    let desired: f64 = ["desired_checkout", "desired_search"]
+    let at_last = |g: Gauge| gauge(&rec, g).last().unwrap().1;
+    let desired: f64 = ["checkout", "search"]
+        .map(|s| at_last(Gauge::Desired(s.into())))
         .iter()
-        .map(|g| last.gauges[idx(g)])
         .sum();
-    assert_eq!(last.gauges[idx("tasks_running")], desired);
-    assert_eq!(last.gauges[idx("tasks_pending")], 0.0);
-    let placed_after: Vec<&FleetEvent> = events(&rec, "task_placed", "")
+    assert_eq!(at_last(Gauge::TasksRunning), desired);
+    assert_eq!(at_last(Gauge::TasksPending), 0.0);
+    let placed_after: Vec<&FleetEvent> = events(&rec, FleetEventKind::TaskPlaced, "")
         .into_iter()
         .filter(|e| e.t_s > t_fail)
         .collect();
@@ -252,8 +251,8 @@ fn az_outage_replaces_lost_tasks_in_the_surviving_azs() {
 }
 
 fn deploy_window(rec: &Recording) -> (f64, f64) {
-    let start = events(rec, "deploy_start", "api")[0].t_s;
-    let end = events(rec, "deploy_end", "api")
+    let start = events(rec, FleetEventKind::DeployStart, "api")[0].t_s;
+    let end = events(rec, FleetEventKind::DeployEnd, "api")
         .first()
         .map(|e| e.t_s)
         .expect("the deploy completes");
@@ -266,7 +265,7 @@ fn deploy_at_50_100_drops_capacity_and_completes() {
     let rec = run(&s);
     let (start, end) = deploy_window(&rec);
     let during = |w: &&dockmaster_reports::Window| w.t_start_s >= start && w.t_start_s < end;
-    let min_running = gauge(&rec, "tasks_running")
+    let min_running = gauge(&rec, Gauge::TasksRunning)
         .iter()
         .filter(|g| g.0 >= start && g.0 < end)
         .map(|g| g.1)
@@ -310,7 +309,7 @@ fn deploy_at_100_200_with_room_keeps_capacity() {
     let s = parse(&text);
     let rec = run(&s);
     let (start, end) = deploy_window(&rec);
-    let min_running = gauge(&rec, "tasks_running")
+    let min_running = gauge(&rec, Gauge::TasksRunning)
         .iter()
         .filter(|g| g.0 >= start && g.0 < end)
         .map(|g| g.1)
@@ -339,11 +338,11 @@ fn deploy_at_100_200_with_room_keeps_capacity() {
 fn spot_interruption_drains_within_the_notice_and_nothing_fails() {
     let s = load("spot-interruption.toml");
     let rec = run(&s);
-    let notice = events(&rec, "spot_notice", "");
+    let notice = events(&rec, FleetEventKind::SpotNotice, "");
     assert_eq!(notice.len(), 1);
     let (t0, host) = (notice[0].t_s, notice[0].subject.clone());
     // Every task on the host is stopped (drained) before the reclaim...
-    let stopped: Vec<&FleetEvent> = events(&rec, "task_stopped", "api")
+    let stopped: Vec<&FleetEvent> = events(&rec, FleetEventKind::TaskStopped, "api")
         .into_iter()
         .filter(|e| e.detail.contains(&format!("on {host}:")))
         .collect();
@@ -356,7 +355,7 @@ fn spot_interruption_drains_within_the_notice_and_nothing_fails() {
             e.detail
         );
     }
-    let term = events(&rec, "terminate", &host);
+    let term = events(&rec, FleetEventKind::Terminate, &host);
     assert_eq!(term.len(), 1);
     assert!((term[0].t_s - (t0 + 120.0)).abs() < 1e-6);
     assert!(
@@ -365,7 +364,7 @@ fn spot_interruption_drains_within_the_notice_and_nothing_fails() {
         term[0].detail
     );
     // ... the ASG replaces the instance, and no request fails.
-    assert!(events(&rec, "launch", "")
+    assert!(events(&rec, FleetEventKind::Launch, "")
         .iter()
         .any(|e| e.t_s >= t0 + 120.0));
     assert_eq!(rec.errors(), 0, "errors: {:?}", rec.errors_by_kind);
@@ -387,9 +386,9 @@ fn background_failures_are_replaced() {
         .replace("[slo]", "[faults]\ninstance_mtbf = \"10m\"\n\n[slo]");
     let s = parse(&text);
     let rec = run(&s);
-    let failures = events(&rec, "fail_instance", "");
+    let failures = events(&rec, FleetEventKind::FailInstance, "");
     assert!(failures.len() >= 2, "only {} failures", failures.len());
-    let launches = events(&rec, "launch", "");
+    let launches = events(&rec, FleetEventKind::Launch, "");
     assert!(
         launches.len() >= failures.len() - 1,
         "{} launches",

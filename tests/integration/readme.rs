@@ -3,7 +3,7 @@
 //! under it are the real figures of the two runs it describes.
 
 use crate::util::{dockmaster, scenario, stderr, stdout};
-use dockmaster_reports::Recording;
+use dockmaster_reports::{Gauge, Recording};
 use std::path::Path;
 use std::process::Command;
 
@@ -23,13 +23,10 @@ fn sample_output(readme: &str) -> String {
     rest[open..close].to_string()
 }
 
-fn gauge_max(rec: &Recording, name: &str) -> f64 {
-    let i = rec
-        .gauge_names
-        .iter()
-        .position(|g| g == name)
-        .unwrap_or_else(|| panic!("no gauge {name}"));
-    rec.windows.iter().map(|w| w.gauges[i]).fold(0.0, f64::max)
+fn gauge_max(rec: &Recording, g: Gauge) -> f64 {
+    rec.gauge(&g)
+        .unwrap_or_else(|| panic!("no gauge {g}"))
+        .fold(0.0, f64::max)
 }
 
 /// Says where the README and the binary part ways, with the fix.
@@ -85,7 +82,7 @@ fn the_readme_sample_output_is_what_simulate_prints() {
         &text,
         &format!(
             "the service asks for {}\ntasks",
-            gauge_max(&rec, "desired_storefront")
+            gauge_max(&rec, Gauge::Desired("storefront".into()))
         ),
     );
     let pending = rec
@@ -120,8 +117,8 @@ fn the_readme_story_of_the_managed_sale_is_what_happens() {
     let s = dockmaster_sim::scenario::load(&scenario("flash-sale-managed.toml")).unwrap();
     let rec = dockmaster_sim::engine::run(&s, s.seed, &|_| {});
     let text = readme().replace('\n', " ");
-    let hosts = gauge_max(&rec, "hosts");
-    let tasks = gauge_max(&rec, "desired_storefront");
+    let hosts = gauge_max(&rec, Gauge::Hosts);
+    let tasks = gauge_max(&rec, Gauge::Desired("storefront".into()));
     must_contain(
         &text,
         &format!("the ASG goes from 3 to {hosts} hosts, the service to {tasks} tasks"),

@@ -4,24 +4,23 @@
 //! `launch`, ...) can run to thousands of rows and stays off the charts.
 
 use super::plot::{Marker, Rgb};
+use crate::events::{FleetEventKind, MarkerFamily};
 use crate::FleetEvent;
 use plotters::style::RGBColor;
 
-/// The family an event kind belongs to on a chart, with its colour, or
-/// None when the kind is not marked (task churn, launches, ...).
-pub(crate) fn category(kind: &str) -> Option<(&'static str, Rgb)> {
-    match kind {
-        k if k.starts_with("deploy") => Some(("deploy", RGBColor(123, 50, 148))),
-        k if k.starts_with("fail") => Some(("failure", RGBColor(200, 30, 30))),
-        "spot_notice" | "spot_interruption" => Some(("Spot notice", RGBColor(217, 95, 2))),
-        "scale_out" | "scale_in" => Some(("scaling", RGBColor(40, 120, 120))),
-        _ => None,
+/// A marker family's colour on the charts.
+fn colour(family: MarkerFamily) -> Rgb {
+    match family {
+        MarkerFamily::Deploy => RGBColor(123, 50, 148),
+        MarkerFamily::Failure => RGBColor(200, 30, 30),
+        MarkerFamily::SpotNotice => RGBColor(217, 95, 2),
+        MarkerFamily::Scaling => RGBColor(40, 120, 120),
     }
 }
 
 /// Is this event marked on the time charts?
 pub fn is_notable(e: &FleetEvent) -> bool {
-    category(&e.kind).is_some()
+    e.kind.notable().is_some()
 }
 
 /// A short label: "deploy api", "AZ us-east-1b fails", "scale out asg 3→6".
@@ -34,20 +33,21 @@ pub fn short_label(e: &FleetEvent) -> String {
             format!("{what} {subject}")
         }
     };
-    let mut s = match e.kind.as_str() {
-        "deploy_start" => with_subject("deploy"),
-        "deploy_end" => with_subject("deployed"),
-        "deploy_step" => with_subject("deploy step"),
-        "fail_az" if subject.is_empty() => "AZ fails".to_string(),
-        "fail_az" => format!("AZ {subject} fails"),
-        "fail_instance" => with_subject("host fails"),
-        "spot_notice" | "spot_interruption" => with_subject("Spot notice"),
-        "scale_out" => with_subject("scale out"),
-        "scale_in" => with_subject("scale in"),
-        other => with_subject(&other.replace('_', " ")),
+    use FleetEventKind::*;
+    let mut s = match e.kind {
+        DeployStart => with_subject("deploy"),
+        DeployEnd => with_subject("deployed"),
+        DeployStep => with_subject("deploy step"),
+        FailAz if subject.is_empty() => "AZ fails".to_string(),
+        FailAz => format!("AZ {subject} fails"),
+        FailInstance => with_subject("host fails"),
+        SpotNotice => with_subject("Spot notice"),
+        ScaleOut => with_subject("scale out"),
+        ScaleIn => with_subject("scale in"),
+        other => with_subject(&other.as_str().replace('_', " ")),
     };
     // Scaling details such as "3→6" say the most in the fewest characters.
-    if matches!(e.kind.as_str(), "scale_out" | "scale_in") {
+    if matches!(e.kind, ScaleOut | ScaleIn) {
         if let Some(change) = change_of(&e.detail) {
             s.push(' ');
             s.push_str(&change);
@@ -111,8 +111,8 @@ pub(crate) fn markers(events: &[FleetEvent], time_unit_s: f64, merge_s: f64) -> 
         .into_iter()
         .map(|g| {
             let e = g.first;
-            let (kind, color) = category(&e.kind).expect("only notable events are grouped");
-            let label = if e.kind == "deploy_step" {
+            let family = e.kind.notable().expect("only notable events are grouped");
+            let label = if e.kind == FleetEventKind::DeployStep {
                 None
             } else if g.n > 1 {
                 let mut l = short_label(&FleetEvent {
@@ -132,8 +132,8 @@ pub(crate) fn markers(events: &[FleetEvent], time_unit_s: f64, merge_s: f64) -> 
             Marker {
                 x: e.t_s / time_unit_s,
                 label,
-                color,
-                kind,
+                color: colour(family),
+                kind: family.name(),
             }
         })
         .collect()
@@ -142,15 +142,7 @@ pub(crate) fn markers(events: &[FleetEvent], time_unit_s: f64, merge_s: f64) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ev(t: f64, kind: &str, subject: &str, detail: &str) -> FleetEvent {
-        FleetEvent {
-            t_s: t,
-            kind: kind.into(),
-            subject: subject.into(),
-            detail: detail.into(),
-        }
-    }
+    use crate::charts::tests::ev;
 
     #[test]
     fn short_labels() {

@@ -1,7 +1,7 @@
 use super::*;
 use crate::recording::{ErrorKind, Meta, Recorder, Replay, RunTotals, SloSpec, Source};
 use crate::scenario_summary::{Arrivals, FleetSummary, ServiceSummary, TrafficSummary};
-use crate::{FleetEvent, ScenarioSummary};
+use crate::{FleetEvent, FleetGauges, Gauge, ScenarioSummary};
 
 /// A synthetic run for chart, page and comparison tests.
 pub(crate) struct Synth {
@@ -14,7 +14,7 @@ pub(crate) struct Synth {
     pub rps: f64,
     /// Median latency in ms; the tail reaches about 8×.
     pub p50_ms: f64,
-    pub gauges: Vec<&'static str>,
+    pub gauges: Vec<Gauge>,
     /// From this window on, 5% of requests fail with 503.
     pub errors_from: Option<usize>,
     pub events: Vec<FleetEvent>,
@@ -44,23 +44,9 @@ impl Default for Synth {
 }
 
 impl Synth {
-    pub fn all_gauges() -> Vec<&'static str> {
-        vec![
-            "hosts",
-            "hosts_pending",
-            "hosts_in_service",
-            "tasks",
-            "tasks_pending",
-            "tasks_running",
-            "tasks_draining",
-            "cpu_util",
-            "cpu_reservation",
-            "memory_reservation",
-            "asg_desired",
-            "desired_api",
-            "desired_worker",
-            "cost_usd",
-        ]
+    /// The simulator's gauges for services `api` and `worker`.
+    pub fn all_gauges() -> Vec<Gauge> {
+        FleetGauges::declared(["api", "worker"])
     }
 
     /// What the simulator would say of the scenario text [`Synth::record`]
@@ -111,8 +97,7 @@ impl Synth {
             replay: Replay::default(),
             services: vec![],
         };
-        let names: Vec<String> = self.gauges.iter().map(|g| g.to_string()).collect();
-        let mut r = Recorder::new(meta, names);
+        let mut r = Recorder::new(meta, self.gauges.clone());
         let mut state = self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         let mut uniform = move || {
             state ^= state << 13;
@@ -138,17 +123,22 @@ impl Synth {
                 r.record_ok(0, (ms.max(0.01) * 1e6) as u64);
             }
             let t = w as f64;
-            let gauges: Vec<f64> = self
+            let gauges: Vec<(Gauge, f64)> = self
                 .gauges
                 .iter()
-                .map(|g| match *g {
-                    "cpu_util" => 0.3 + 0.2 * (t / 10.0).sin().abs(),
-                    "cpu_reservation" => 0.5,
-                    "memory_reservation" => 0.4,
-                    "hosts_pending" | "tasks_pending" | "tasks_draining" => f64::from(w % 7 == 0),
-                    "cost_usd" => 0.001,
-                    "hosts" | "tasks" => 4.0 + (w / 10) as f64,
-                    _ => 3.0 + (w / 10) as f64,
+                .map(|g| {
+                    let v = match g {
+                        Gauge::CpuUtil => 0.3 + 0.2 * (t / 10.0).sin().abs(),
+                        Gauge::CpuReservation => 0.5,
+                        Gauge::MemoryReservation => 0.4,
+                        Gauge::HostsPending | Gauge::TasksPending | Gauge::TasksDraining => {
+                            f64::from(w % 7 == 0)
+                        }
+                        Gauge::CostUsd => 0.001,
+                        Gauge::Hosts | Gauge::Tasks => 4.0 + (w / 10) as f64,
+                        _ => 3.0 + (w / 10) as f64,
+                    };
+                    (g.clone(), v)
                 })
                 .collect();
             r.close_window(w as f64 * self.window_s, 1.0, &gauges);
@@ -166,7 +156,7 @@ impl Synth {
 pub(crate) fn ev(t: f64, kind: &str, subject: &str, detail: &str) -> FleetEvent {
     FleetEvent {
         t_s: t,
-        kind: kind.into(),
+        kind: crate::FleetEventKind::parse(kind).expect("a kind the simulator writes"),
         subject: subject.into(),
         detail: detail.into(),
     }
@@ -299,7 +289,13 @@ fn a_load_test_without_gauges_gets_no_capacity_or_utilisation_chart() {
 #[test]
 fn only_present_gauges_are_drawn() {
     let rec = Synth {
-        gauges: vec!["hosts", "tasks", "tasks_pending", "cpu_util", "cost_usd"],
+        gauges: vec![
+            Gauge::Hosts,
+            Gauge::Tasks,
+            Gauge::TasksPending,
+            Gauge::CpuUtil,
+            Gauge::CostUsd,
+        ],
         ..Synth::default()
     }
     .record();
@@ -314,7 +310,7 @@ fn only_present_gauges_are_drawn() {
     );
 
     let rec = Synth {
-        gauges: vec!["memory_reservation"],
+        gauges: vec![Gauge::MemoryReservation],
         ..Synth::default()
     }
     .record();
@@ -405,13 +401,12 @@ fn pooled_replications_draw_confidence_bands_and_bars() {
         assert!(lat.series.contains(&label), "{label} in {:?}", lat.series);
     }
     assert!(lat.svg.contains("<polygon"), "no band drawn");
-    let idx = |g: &str| rec.gauge_names.iter().position(|n| n == g).unwrap();
-    for w in rec.windows.iter().filter(|w| w.latency.count > 0) {
-        let (lo, hi) = (
-            w.gauges[idx("p99_ms_ci95_lo")],
-            w.gauges[idx("p99_ms_ci95_hi")],
-        );
-        assert!(lo <= hi, "window at {} s: [{lo}, {hi}]", w.t_start_s);
+    let lo = rec.gauge(&Gauge::P99MsCi95Lo).unwrap();
+    let hi = rec.gauge(&Gauge::P99MsCi95Hi).unwrap();
+    for ((w, lo), hi) in rec.windows.iter().zip(lo).zip(hi) {
+        if w.latency.count > 0 {
+            assert!(lo <= hi, "window at {} s: [{lo}, {hi}]", w.t_start_s);
+        }
     }
     let cdf = by_name(&charts, "latency-cdf");
     assert!(cdf

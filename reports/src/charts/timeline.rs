@@ -10,6 +10,7 @@
 
 use super::markers::markers;
 use super::plot::{Axis, Band, Figure, Line, Marker, Panel, Rgb, Rule};
+use crate::gauge::Gauge;
 use crate::recording::{ErrorKind, Recording, Source};
 use plotters::style::RGBColor;
 
@@ -96,14 +97,13 @@ impl<'a> Context<'a> {
             .collect()
     }
 
-    fn gauge(&self, name: &str) -> Option<Vec<(f64, f64)>> {
-        let g = self.rec.gauge_names.iter().position(|n| n == name)?;
-        Some(self.series(|i| self.rec.windows[i].gauges[g]))
+    fn gauge(&self, g: &Gauge) -> Option<Vec<(f64, f64)>> {
+        Some(self.xs.iter().copied().zip(self.rec.gauge(g)?).collect())
     }
 
-    /// Gauge `name` unless it equals gauge `other` in every window.
-    fn gauge_if_differs(&self, name: &str, other: &str) -> Option<Vec<(f64, f64)>> {
-        let a = self.gauge(name)?;
+    /// Gauge `g` unless it equals gauge `other` in every window.
+    fn gauge_if_differs(&self, g: &Gauge, other: &Gauge) -> Option<Vec<(f64, f64)>> {
+        let a = self.gauge(g)?;
         match self.gauge(other) {
             Some(b)
                 if a.iter()
@@ -206,7 +206,7 @@ pub(crate) fn latency(ctx: &Context<'_>) -> Option<(Figure, String)> {
         Line::new("p90", ORANGE, ctx.series(|i| w[i].latency.p90_ms)),
         Line::new("p50", BLUE, ctx.series(|i| w[i].latency.p50_ms)),
     ];
-    let per_window = |lo: &str, hi: &str| -> Option<Vec<(f64, f64, f64)>> {
+    let per_window = |lo: &Gauge, hi: &Gauge| -> Option<Vec<(f64, f64, f64)>> {
         let (lo, hi) = (ctx.gauge(lo)?, ctx.gauge(hi)?);
         Some(
             lo.iter()
@@ -224,18 +224,18 @@ pub(crate) fn latency(ctx: &Context<'_>) -> Option<(Figure, String)> {
                 "p50",
                 r.latency_ms.p50,
                 BLUE,
-                "p50_ms_ci95_lo",
-                "p50_ms_ci95_hi",
+                Gauge::P50MsCi95Lo,
+                Gauge::P50MsCi95Hi,
             ),
             (
                 "p99",
                 r.latency_ms.p99,
                 VERMILLION,
-                "p99_ms_ci95_lo",
-                "p99_ms_ci95_hi",
+                Gauge::P99MsCi95Lo,
+                Gauge::P99MsCi95Hi,
             ),
         ] {
-            if let Some(points) = per_window(lo, hi).filter(|p| !p.is_empty()) {
+            if let Some(points) = per_window(&lo, &hi).filter(|p| !p.is_empty()) {
                 // Each window's percentile across replications.
                 banded_per_window = true;
                 p.bands.push(Band {
@@ -323,69 +323,68 @@ pub(crate) fn error_label(k: ErrorKind) -> String {
 }
 
 pub(crate) fn capacity(ctx: &Context<'_>) -> Option<(Figure, String)> {
-    let names = &ctx.rec.gauge_names;
-    let has = |n: &str| names.iter().any(|g| g == n);
+    let gauges = &ctx.rec.gauges;
+    let has = |g: &Gauge| gauges.contains(g);
 
     let mut hosts = Panel::new(Axis::counts("EC2 hosts"), 220);
-    let in_service = if has("hosts_in_service") {
-        "hosts_in_service"
+    let in_service = if has(&Gauge::HostsInService) {
+        Gauge::HostsInService
     } else {
-        "hosts"
+        Gauge::Hosts
     };
-    if let Some(s) = ctx.gauge(in_service) {
+    if let Some(s) = ctx.gauge(&in_service) {
         hosts
             .lines
             .push(Line::new("hosts in service", BLUE, s).width(3));
     }
     // `hosts` beside `hosts_in_service` (and `tasks` beside
     // `tasks_running`) is a wider count; drawn only where it says more.
-    if in_service == "hosts_in_service" {
-        if let Some(s) = ctx.gauge_if_differs("hosts", "hosts_in_service") {
+    if in_service == Gauge::HostsInService {
+        if let Some(s) = ctx.gauge_if_differs(&Gauge::Hosts, &Gauge::HostsInService) {
             hosts
                 .lines
                 .push(Line::new("hosts (total)", SKY, s).dashed());
         }
     }
-    if let Some(s) = ctx.gauge("hosts_pending") {
+    if let Some(s) = ctx.gauge(&Gauge::HostsPending) {
         hosts.lines.push(Line::new("hosts pending", ORANGE, s));
     }
-    if let Some(s) = ctx.gauge("asg_desired") {
+    if let Some(s) = ctx.gauge(&Gauge::AsgDesired) {
         hosts.lines.push(Line::new("ASG desired", DARK, s).dashed());
     }
 
     let mut tasks = Panel::new(Axis::counts("ECS tasks"), 220);
-    let running = if has("tasks_running") {
-        "tasks_running"
+    let running = if has(&Gauge::TasksRunning) {
+        Gauge::TasksRunning
     } else {
-        "tasks"
+        Gauge::Tasks
     };
-    if let Some(s) = ctx.gauge(running) {
+    if let Some(s) = ctx.gauge(&running) {
         tasks
             .lines
             .push(Line::new("tasks running", GREEN, s).width(3));
     }
-    if running == "tasks_running" {
-        if let Some(s) = ctx.gauge_if_differs("tasks", "tasks_running") {
+    if running == Gauge::TasksRunning {
+        if let Some(s) = ctx.gauge_if_differs(&Gauge::Tasks, &Gauge::TasksRunning) {
             tasks
                 .lines
                 .push(Line::new("tasks (total)", SKY, s).dashed());
         }
     }
-    if let Some(s) = ctx.gauge("tasks_pending") {
+    if let Some(s) = ctx.gauge(&Gauge::TasksPending) {
         tasks.lines.push(Line::new("tasks pending", AMBER, s));
     }
-    if let Some(s) = ctx.gauge("tasks_draining") {
+    if let Some(s) = ctx.gauge(&Gauge::TasksDraining) {
         tasks.lines.push(Line::new("tasks draining", PURPLE, s));
     }
     // Each service's wanted count, dashed; the first in a dark green that
     // pairs with "tasks running".
     let desired_colors = [DARK_GREEN, VERMILLION, BLUE, PURPLE, SKY, GREY];
-    let services: Vec<&str> = names
+    let desired = gauges
         .iter()
-        .filter_map(|n| n.strip_prefix("desired_"))
-        .collect();
-    for (j, svc) in services.iter().enumerate() {
-        if let Some(s) = ctx.gauge(&format!("desired_{svc}")) {
+        .filter_map(|g| Some((g, g.desired_service()?)));
+    for (j, (g, svc)) in desired.enumerate() {
+        if let Some(s) = ctx.gauge(g) {
             tasks.lines.push(
                 Line::new(
                     format!("desired {svc}"),
@@ -413,12 +412,12 @@ pub(crate) fn capacity(ctx: &Context<'_>) -> Option<(Figure, String)> {
 
 pub(crate) fn utilisation(ctx: &Context<'_>) -> Option<(Figure, String)> {
     let mut p = Panel::new(Axis::linear("share of the cluster (%)"), 300);
-    for (name, label, color) in [
-        ("cpu_util", "CPU utilisation", VERMILLION),
-        ("cpu_reservation", "CPU reserved by tasks", BLUE),
-        ("memory_reservation", "memory reserved by tasks", GREEN),
+    for (gauge, label, color) in [
+        (Gauge::CpuUtil, "CPU utilisation", VERMILLION),
+        (Gauge::CpuReservation, "CPU reserved by tasks", BLUE),
+        (Gauge::MemoryReservation, "memory reserved by tasks", GREEN),
     ] {
-        if let Some(s) = ctx.gauge(name) {
+        if let Some(s) = ctx.gauge(&gauge) {
             let pct = s.into_iter().map(|(x, y)| (x, y * 100.0)).collect();
             p.lines.push(Line::new(label, color, pct));
         }

@@ -243,7 +243,7 @@ fn events_section(events: &[FleetEvent]) -> String {
                 s,
                 "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 clock(e.t_s),
-                esc(&e.kind.replace('_', " ")),
+                esc(&e.kind.as_str().replace('_', " ")),
                 esc(&e.subject),
                 esc(&e.detail)
             );

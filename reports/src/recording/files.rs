@@ -440,7 +440,7 @@ fn service_columns(service: &str) -> impl Iterator<Item = String> + '_ {
         .map(move |m| format!("{m}_{service}"))
 }
 
-fn csv_header(gauge_names: &[String], services: &[ServiceMeta]) -> Vec<String> {
+fn csv_header(gauges: &[Gauge], services: &[ServiceMeta]) -> Vec<String> {
     let mut h: Vec<String> = ["t_start_s", "offered", "completed", "errors"]
         .iter()
         .map(|s| s.to_string())
@@ -452,7 +452,7 @@ fn csv_header(gauge_names: &[String], services: &[ServiceMeta]) -> Vec<String> {
     );
     h.extend(LATENCY_COLUMNS.iter().map(|s| s.to_string()));
     h.push("in_system".to_string());
-    h.extend(gauge_names.iter().cloned());
+    h.extend(gauges.iter().map(|g| g.name().into_owned()));
     for s in services {
         h.extend(service_columns(&s.name));
     }
@@ -473,7 +473,7 @@ pub(super) fn timeseries_csv(r: &Recording) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
-    w.write_record(csv_header(&r.gauge_names, &r.meta.services))
+    w.write_record(csv_header(&r.gauges, &r.meta.services))
         .expect("writing CSV to memory");
     for win in &r.windows {
         let mut row = vec![

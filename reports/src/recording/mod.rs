@@ -6,6 +6,7 @@
 //! 3 significant digits) plus an exact ns sum for the mean; closed windows
 //! keep only their V2-deflate encoded histogram, so memory grows by a few
 //! hundred bytes per window.
+use crate::gauge::Gauge;
 use crate::scenario_summary::ScenarioSummary;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -24,15 +25,6 @@ pub fn monthly(cost_usd: f64, duration_s: f64) -> Option<f64> {
     let hours = duration_s / 3600.0;
     (hours > 0.0).then(|| cost_usd / hours * HOURS_PER_MONTH)
 }
-
-/// Gauges [`Recording::pool`] adds: each window's p50 and p99 95%
-/// confidence interval across replications (ms).
-pub const WINDOW_CI_GAUGES: [&str; 4] = [
-    "p50_ms_ci95_lo",
-    "p50_ms_ci95_hi",
-    "p99_ms_ci95_lo",
-    "p99_ms_ci95_hi",
-];
 
 /// What produced a recording.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -320,7 +312,7 @@ pub struct Window {
     pub latency: LatencyStats,
     /// Time-averaged number of requests in the system (Little's L).
     pub in_system: f64,
-    /// One value per `Recording::gauge_names`.
+    /// One value per `Recording::gauges`, in its order.
     pub gauges: Vec<f64>,
     /// Exact sum of the ok latencies in ns (for the mean).
     pub sum_ns: u128,
@@ -456,7 +448,8 @@ pub struct SloVerdict {
 #[derive(Clone, Debug)]
 pub struct Recording {
     pub meta: Meta,
-    pub gauge_names: Vec<String>,
+    /// The gauges of every window, in column order.
+    pub gauges: Vec<Gauge>,
     pub windows: Vec<Window>,
     /// Merge of every window's histogram (µs).
     pub total: Histogram<u64>,
@@ -509,6 +502,13 @@ impl Recording {
     /// still in flight at the end do not count.
     pub fn error_rate(&self) -> f64 {
         error_rate(self.ok, self.errors())
+    }
+
+    /// Gauge `g`'s value in each window, or None when the recording does
+    /// not carry it.
+    pub fn gauge(&self, g: &Gauge) -> Option<impl Iterator<Item = f64> + '_> {
+        let i = self.gauges.iter().position(|x| x == g)?;
+        Some(self.windows.iter().map(move |w| w.gauges[i]))
     }
 
     /// How many replications the counters add up (1 unless pooled).

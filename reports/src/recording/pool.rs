@@ -2,6 +2,27 @@
 
 use super::*;
 
+/// A per-window confidence interval [`Recording::pool`] adds as two gauges:
+/// the percentile, and the gauges of the interval's ends.
+struct WindowCi {
+    percentile: fn(&LatencyStats) -> f64,
+    lo: Gauge,
+    hi: Gauge,
+}
+
+const WINDOW_CI: [WindowCi; 2] = [
+    WindowCi {
+        percentile: |l| l.p50_ms,
+        lo: Gauge::P50MsCi95Lo,
+        hi: Gauge::P50MsCi95Hi,
+    },
+    WindowCi {
+        percentile: |l| l.p99_ms,
+        lo: Gauge::P99MsCi95Lo,
+        hi: Gauge::P99MsCi95Hi,
+    },
+];
+
 impl Recording {
     /// Pools replications of one scenario (same windows, same gauges):
     /// per-window histograms merged, counters summed, `in_system` and gauges
@@ -25,7 +46,7 @@ impl Recording {
                 "pool: replications must have the same windows"
             );
             assert_eq!(
-                r.gauge_names, first.gauge_names,
+                r.gauges, first.gauges,
                 "pool: replications must have the same gauges"
             );
             assert_eq!(
@@ -65,7 +86,7 @@ impl Recording {
                     errors: [0; 7],
                     latency: LatencyStats::EMPTY,
                     in_system: 0.0,
-                    gauges: vec![0.0; first.gauge_names.len()],
+                    gauges: vec![0.0; first.gauges.len()],
                     sum_ns: 0,
                     histogram_v2z: Vec::new(),
                     services: (0..first.windows[i].services.len())
@@ -94,10 +115,10 @@ impl Recording {
                 // Each window's p50 and p99 across replications: a 95%
                 // confidence band per window (Student t over the replications
                 // that had responses in it).
-                for pick in [|l: &LatencyStats| l.p50_ms, |l: &LatencyStats| l.p99_ms] {
+                for WindowCi { percentile, .. } in WINDOW_CI {
                     let xs: Vec<f64> = reps
                         .iter()
-                        .map(|r| pick(&r.windows[i].latency))
+                        .map(|r| percentile(&r.windows[i].latency))
                         .filter(|x| x.is_finite())
                         .collect();
                     let c = mean_ci95(&xs);
@@ -111,8 +132,8 @@ impl Recording {
                 w
             })
             .collect();
-        let mut gauge_names = first.gauge_names.clone();
-        gauge_names.extend(WINDOW_CI_GAUGES.iter().map(|g| g.to_string()));
+        let mut gauges = first.gauges.clone();
+        gauges.extend(WINDOW_CI.into_iter().flat_map(|ci| [ci.lo, ci.hi]));
 
         let mut total = new_histogram();
         for r in &reps {
@@ -149,7 +170,7 @@ impl Recording {
 
         Recording {
             meta: first.meta.clone(),
-            gauge_names,
+            gauges,
             windows,
             ok: total.len(),
             total,

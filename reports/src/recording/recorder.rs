@@ -12,7 +12,8 @@ use super::*;
 /// recorded once, and the fleet is the sum of its services by construction.
 pub struct Recorder {
     meta: Meta,
-    gauge_names: Vec<String>,
+    /// The gauges every window carries, in column order.
+    gauges: Vec<Gauge>,
     /// One per service (one in all when `Meta::services` is empty).
     streams: Vec<Stream>,
     /// The fleet's histogram of the window being closed (scratch).
@@ -80,16 +81,17 @@ impl Stream {
 }
 
 impl Recorder {
-    /// `gauge_names`: extra per-window columns (e.g. "hosts", "tasks",
-    /// "cpu_util"), in order. Requests are recorded per service of
-    /// `meta.services`; with none, under service 0 and for the fleet only.
-    pub fn new(meta: Meta, gauge_names: Vec<String>) -> Recorder {
+    /// `gauges`: the per-window gauges the caller will push at every
+    /// [`Recorder::close_window`], in column order. Requests are recorded
+    /// per service of `meta.services`; with none, under service 0 and for
+    /// the fleet only.
+    pub fn new(meta: Meta, gauges: Vec<Gauge>) -> Recorder {
         Recorder {
             streams: (0..meta.services.len().max(1))
                 .map(|_| Stream::new())
                 .collect(),
             meta,
-            gauge_names,
+            gauges,
             fleet: new_histogram(),
             total: new_histogram(),
             total_sum_ns: 0,
@@ -99,8 +101,8 @@ impl Recorder {
         }
     }
 
-    pub fn gauge_names(&self) -> &[String] {
-        &self.gauge_names
+    pub fn gauges(&self) -> &[Gauge] {
+        &self.gauges
     }
 
     pub fn meta(&self) -> &Meta {
@@ -137,17 +139,28 @@ impl Recorder {
 
     /// Ends the current window `[t_start_s, t_start_s + meta.window_s)`.
     /// `in_system_mean` is the time-averaged number of requests in the
-    /// system over the window.
+    /// system over the window; `gauges` each declared gauge's value, each
+    /// named, so a value cannot land in another's column.
     ///
     /// # Panics
-    /// If `gauges.len() != gauge_names.len()` (a caller bug).
-    pub fn close_window(&mut self, t_start_s: f64, in_system_mean: f64, gauges: &[f64]) {
-        assert_eq!(
-            gauges.len(),
-            self.gauge_names.len(),
-            "close_window: one gauge per gauge name ({:?})",
-            self.gauge_names
+    /// If `gauges` are not the ones declared to [`Recorder::new`], in that
+    /// order (a caller bug).
+    pub fn close_window(&mut self, t_start_s: f64, in_system_mean: f64, gauges: &[(Gauge, f64)]) {
+        assert!(
+            gauges.iter().map(|(g, _)| g).eq(&self.gauges),
+            "close_window: the gauges declared ({:?}), in order, not {:?}",
+            self.gauges,
+            gauges.iter().map(|(g, _)| g).collect::<Vec<_>>()
         );
+        self.seal_window(
+            t_start_s,
+            in_system_mean,
+            gauges.iter().map(|&(_, v)| v).collect(),
+        );
+    }
+
+    /// [`Recorder::close_window`] with the values checked.
+    fn seal_window(&mut self, t_start_s: f64, in_system_mean: f64, gauges: Vec<f64>) {
         let mut window = Window {
             t_start_s,
             offered: 0,
@@ -155,7 +168,7 @@ impl Recorder {
             errors: [0; 7],
             latency: LatencyStats::EMPTY,
             in_system: in_system_mean,
-            gauges: gauges.to_vec(),
+            gauges,
             sum_ns: 0,
             histogram_v2z: Vec::new(),
             services: Vec::with_capacity(self.streams.len()),
@@ -191,8 +204,8 @@ impl Recorder {
         let mut notes = totals.notes;
         if !self.streams.iter().all(Stream::is_empty) {
             let t = self.next_t_start_s;
-            let gauges = vec![f64::NAN; self.gauge_names.len()];
-            self.close_window(t, f64::NAN, &gauges);
+            let gauges = vec![f64::NAN; self.gauges.len()];
+            self.seal_window(t, f64::NAN, gauges);
             notes.push(format!(
                 "requests recorded after the last window closed were put in an extra window at t={t} s"
             ));
@@ -218,7 +231,7 @@ impl Recorder {
             .collect();
         Recording {
             meta: self.meta,
-            gauge_names: self.gauge_names,
+            gauges: self.gauges,
             windows: self.windows,
             ok: self.total.len(),
             total: self.total,

@@ -276,7 +276,15 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
             expected_services.join(",")
         )));
     }
-    let gauge_names = header[FIXED_COLUMNS..gauges_end].to_vec();
+    // Strict: a column dockmaster does not write is refused, not dropped
+    // (the files are ours; a column silently lost would be a chart missing).
+    let gauges = header[FIXED_COLUMNS..gauges_end]
+        .iter()
+        .map(|c| {
+            Gauge::from_column(c)
+                .ok_or_else(|| bad(format!("column `{c}` is not a gauge dockmaster writes")))
+        })
+        .collect::<Result<Vec<Gauge>, _>>()?;
 
     let mut windows = Vec::new();
     // The run's histograms, added up as each interval is decoded (once).
@@ -327,7 +335,7 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
         let ok = hist.len();
         let mean_ms = float(4 + ErrorKind::ALL.len())?;
         let sum_ns = sum_from_mean(mean_ms, ok);
-        let gauges = (FIXED_COLUMNS..gauges_end)
+        let values = (FIXED_COLUMNS..gauges_end)
             .map(float)
             .collect::<Result<Vec<f64>, _>>()?;
         let mut services = Vec::with_capacity(tagged.len());
@@ -368,7 +376,7 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
             errors,
             latency: LatencyStats::from_histogram(&hist, sum_ns),
             in_system: float(FIXED_COLUMNS - 1)?,
-            gauges,
+            gauges: values,
             sum_ns,
             histogram_v2z: bytes.clone(),
             services,
@@ -422,7 +430,7 @@ fn read_dir_once(dir: &Path) -> Result<Recording, ReportError> {
         .collect();
     Ok(Recording {
         meta,
-        gauge_names,
+        gauges,
         windows,
         total,
         total_sum_ns,
