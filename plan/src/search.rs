@@ -253,13 +253,13 @@ pub fn run(all: &mut [Evaluated], c: f64, max: u32, progress: &(dyn Fn(u64) + Sy
         // Dearer for certain than the best feasible: not needed.
         if let Some(b) = cheapest(all) {
             let upper = all[b].cost(c).upper();
-            for i in 0..all.len() {
+            for (i, e) in all.iter_mut().enumerate() {
                 if i != b
-                    && matches!(all[i].verdict, Verdict::Open | Verdict::Feasible)
-                    && !all[i].samples.is_empty()
-                    && all[i].cost(c).lower() > upper
+                    && matches!(e.verdict, Verdict::Open | Verdict::Feasible)
+                    && !e.samples.is_empty()
+                    && e.cost(c).lower() > upper
                 {
-                    all[i].verdict = Verdict::NotNeeded;
+                    e.verdict = Verdict::NotNeeded;
                 }
             }
         }

@@ -197,6 +197,9 @@ fn a_bad_vary_field_or_value_exits_2_naming_the_plan_path() {
 /// the replications.
 #[test]
 fn the_plan_picks_what_brute_force_picks_with_half_the_replications() {
+    // About 350 replications on every core for a minute or more: not beside
+    // a test that measures against the wall clock.
+    let _quiet = crate::util::measurement_lock();
     let dir = tempfile::tempdir().unwrap();
     let f = crate::util::scenario("plan-sale.toml");
     let out = dir.path().join("plan");

@@ -11,7 +11,7 @@
 
 use super::cgroup::{format_cpu_list, TaskLimit};
 use crate::error::TestbedError;
-use dockmaster_sim::engine::initial_layout;
+use dockmaster_sim::layout::initial_layout;
 use dockmaster_sim::scenario::{CpuLimit, Scenario, Service};
 
 /// Burner threads in all, at most: one per slot of every burning task.

@@ -8,7 +8,7 @@
 //! tasks (what round robin does on average). Queueing, bursts and the
 //! quota's stalls come on top: a budget at 90 % will queue.
 
-use crate::engine::initial_layout;
+use crate::layout::initial_layout;
 use crate::scenario::{dist_mean_secs, num, percent, rate, CpuLimit, Scenario};
 use std::fmt::Write;
 

@@ -39,7 +39,6 @@ mod request;
 mod window;
 
 pub use crate::audit::{Audit, CpuWindow};
-pub use crate::layout::{initial_layout, HostLayout};
 
 /// The placement engine the simulator uses: the indexed one, which decides
 /// exactly as the plain oracle does (tests/placement_equiv.rs) in O(log n).
