@@ -16,7 +16,13 @@ use tokio::io::AsyncReadExt;
 
 /// One service `web`, `rps` uniform arrivals for `secs`, 1 s windows.
 fn scenario(rps: u32, secs: u32) -> dockmaster_sim::Scenario {
-    let text = format!(
+    dockmaster_sim::scenario::parse(&scenario_text(rps, secs), std::path::Path::new("."))
+        .expect("test scenario")
+}
+
+/// The text of [`scenario`].
+fn scenario_text(rps: u32, secs: u32) -> String {
+    format!(
         r#"
 name = "loadgen-test"
 duration = "{secs}s"
@@ -42,8 +48,7 @@ algorithm = "round_robin"
 arrivals = "uniform"
 profile = [ {{ at = "0s", rps = {rps} }} ]
 "#
-    );
-    dockmaster_sim::scenario::parse(&text, std::path::Path::new(".")).expect("test scenario")
+    )
 }
 
 #[derive(Clone, Copy)]
@@ -547,40 +552,15 @@ fn a_stop_is_seen_promptly_with_the_most_windows_a_run_may_have() {
 /// per-service counts come back as its own, and they add up to the fleet's.
 #[test]
 fn each_service_is_recorded_under_its_own_name() {
-    let text = r#"
-name = "two-services"
-duration = "2s"
-seed = 11
-window = "1s"
-[cluster]
-instance_type = "m5.large"
-azs = ["a"]
-[cluster.asg]
-min = 1
-max = 1
-desired = 1
-[[services]]
-name = "web"
-desired = 1
-cpu = 256
-memory = 256
-concurrency = 4
-service_time = { dist = "constant", value = "1ms" }
-[[services]]
-name = "api"
-desired = 1
-cpu = 256
-memory = 256
-concurrency = 4
-service_time = { dist = "constant", value = "1ms" }
-[load_balancer]
-algorithm = "round_robin"
-[traffic]
-arrivals = "poisson"
-profile = [ { at = "0s", rps = 150 } ]
-mix = [ { service = "web", weight = 0.7 }, { service = "api", weight = 0.3 } ]
-"#;
-    let sc = dockmaster_sim::scenario::parse(text, std::path::Path::new(".")).expect("scenario");
+    // web (from the other tests' scenario) and api, 70/30, Poisson.
+    let text = scenario_text(150, 2).replace(
+        "arrivals = \"uniform\"",
+        "arrivals = \"poisson\"\n\
+         mix = [ { service = \"web\", weight = 0.7 }, { service = \"api\", weight = 0.3 } ]",
+    )
+        + "[[services]]\nname = \"api\"\ndesired = 1\ncpu = 256\nmemory = 256\nconcurrency = 4\n\
+         service_time = { dist = \"constant\", value = \"1ms\" }\n";
+    let sc = dockmaster_sim::scenario::parse(&text, std::path::Path::new(".")).expect("scenario");
     // What the schedule sends to each service, from the simulator's own
     // arrival generator (the same seed).
     let mut want = [0u64; 2];

@@ -1,7 +1,7 @@
 //! `dockmaster plan` against an exact answer, against `simulate`, and on
 //! bad input.
 
-use crate::queueing::{mmc, quantile};
+use crate::queueing::{mmc, quantile, single_service};
 use crate::util::{dockmaster, simulate_quietly, stderr, stdout, write_scenario};
 use serde_json::Value;
 use std::path::Path;
@@ -14,38 +14,15 @@ const SLOTS: u32 = 4;
 /// arrivals at λ/N (random splitting of a Poisson stream), so each is an
 /// M/M/4 queue and the fleet's response time is one task's.
 fn mm4_fleet(slo_ms: f64, plan: &str) -> String {
-    format!(
-        r#"
-name = "mm4-fleet"
-duration = "10m"
-seed = 3
-window = "1m"
-[cluster]
-instance_type = "m5.24xlarge"
-azs = ["us-east-1a"]
-[cluster.asg]
-min = 1
-max = 1
-desired = 1
-[[services]]
-name = "svc"
-desired = 4
-cpu = 256
-memory = 256
-concurrency = {SLOTS}
-queue_limit = 1000000
-service_time = {{ dist = "exponential", mean = "10ms" }}
-cpu_per_request = 0.0
-[load_balancer]
-algorithm = "weighted_random"
-[traffic]
-arrivals = "poisson"
-profile = [ {{ at = "0s", rps = {RPS} }} ]
-[slo]
-p99 = "{slo_ms}ms"
-{plan}
-"#
-    )
+    let fleet = single_service(
+        RPS,
+        4,
+        SLOTS,
+        r#"{ dist = "exponential", mean = "10ms" }"#,
+        "weighted_random",
+        "10m",
+    );
+    format!("{fleet}[slo]\np99 = \"{slo_ms}ms\"\n{plan}\n")
 }
 
 fn p99_ms(tasks: u32) -> f64 {

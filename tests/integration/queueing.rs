@@ -58,19 +58,20 @@ fn rel(got: f64, want: f64) -> f64 {
 }
 
 /// A one-host, one-service scenario: `tasks` tasks of `c` slots each,
-/// Poisson arrivals at `rps`, the given service time, no CPU contention.
-fn single_service(
+/// Poisson arrivals at `rps`, the given service time, no CPU contention,
+/// for `duration` ("2h").
+pub(crate) fn single_service(
     rps: f64,
     tasks: u32,
     c: u32,
     service_time: &str,
     algorithm: &str,
-    hours: u32,
+    duration: &str,
 ) -> String {
     format!(
         r#"
 name = "theory"
-duration = "{hours}h"
+duration = "{duration}"
 seed = 11
 window = "1m"
 [cluster]
@@ -136,7 +137,7 @@ fn mm1_matches_theory() {
         1,
         r#"{ dist = "exponential", mean = "10ms" }"#,
         "round_robin",
-        2,
+        "2h",
     ));
     let r = run_replications(&s, 5, 8, &|_| {});
     let l = r.latency();
@@ -159,7 +160,7 @@ fn weighted_random_tasks_are_each_mmc() {
         4,
         r#"{ dist = "exponential", mean = "10ms" }"#,
         "weighted_random",
-        1,
+        "1h",
     ));
     let (mean, tail) = mmc(300.0, 100.0, 4);
     let r = run_replications(&s, 9, 6, &|_| {});
@@ -184,7 +185,7 @@ fn md1_mean_wait_is_pollaczek_khinchine() {
         1,
         r#"{ dist = "constant", value = "10ms" }"#,
         "round_robin",
-        2,
+        "2h",
     ));
     let r = run_replications(&s, 3, 6, &|_| {});
     let wq = r.latency().mean_ms - 10.0;
@@ -222,7 +223,7 @@ fn arrivals_follow_a_time_varying_profile() {
         64,
         r#"{ dist = "constant", value = "1ms" }"#,
         "round_robin",
-        1,
+        "1h",
     )
     .replace(
         r#"profile = [ { at = "0s", rps = 0 } ]"#,
