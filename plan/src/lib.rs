@@ -64,7 +64,7 @@ pub fn plan(
     path: &Path,
     space: Space,
     shard: Shard,
-    progress: &(dyn Fn(u64) + Sync),
+    watch: &dyn search::Watch,
 ) -> Result<Plan, ScenarioError> {
     let file = path.display().to_string();
     check_values(text, path, &space).map_err(|problems: Vec<Problem>| ScenarioError {
@@ -89,7 +89,7 @@ pub fn plan(
         &mut candidates,
         space.confidence,
         space.max_replications,
-        progress,
+        watch,
     );
     let best = search::cheapest(&candidates);
     let scenario = candidates

@@ -187,10 +187,26 @@ pub fn cheapest(all: &[Evaluated]) -> Option<usize> {
         })
 }
 
+/// What a search tells whoever watches it (the command's progress bar and
+/// its running table).
+pub trait Watch: Sync {
+    /// Replications run so far.
+    fn replications(&self, done: u64);
+    /// A candidate's verdict changed (decided, or found not needed).
+    fn decided(&self, e: &Evaluated);
+}
+
+/// Watches nothing.
+pub struct Unwatched;
+
+impl Watch for Unwatched {
+    fn replications(&self, _: u64) {}
+    fn decided(&self, _: &Evaluated) {}
+}
+
 /// Runs the search over `all` (pruned ones included, untouched) at
-/// confidence `c` with at most `max` replications each. `progress` gets
-/// the replications run so far.
-pub fn run(all: &mut [Evaluated], c: f64, max: u32, progress: &(dyn Fn(u64) + Sync)) {
+/// confidence `c` with at most `max` replications each.
+pub fn run(all: &mut [Evaluated], c: f64, max: u32, watch: &dyn Watch) {
     let done = std::sync::atomic::AtomicU64::new(0);
     let plan = rounds(max);
     for (round, &n) in plan.iter().enumerate() {
@@ -235,7 +251,7 @@ pub fn run(all: &mut [Evaluated], c: f64, max: u32, progress: &(dyn Fn(u64) + Sy
                     .as_ref()
                     .expect("open candidates have a scenario");
                 let (s, o) = replicate(sc, r);
-                progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+                watch.replications(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
                 (i, s, o)
             })
             .collect();
@@ -248,6 +264,9 @@ pub fn run(all: &mut [Evaluated], c: f64, max: u32, progress: &(dyn Fn(u64) + Sy
         for &i in &wanted {
             if all[i].verdict == Verdict::Open {
                 all[i].verdict = all[i].decide(c, last_round);
+                if all[i].verdict != Verdict::Open {
+                    watch.decided(&all[i]);
+                }
             }
         }
         // Dearer for certain than the best feasible: not needed.
@@ -260,6 +279,7 @@ pub fn run(all: &mut [Evaluated], c: f64, max: u32, progress: &(dyn Fn(u64) + Sy
                     && e.cost(c).lower() > upper
                 {
                     e.verdict = Verdict::NotNeeded;
+                    watch.decided(e);
                 }
             }
         }

@@ -4,6 +4,7 @@
 use super::{ScenarioArgs, BAD_INPUT, ENVIRONMENT, FAILED};
 use anyhow::Result;
 use dockmaster_plan::file::{BEST_FILE, PLAN_FILE, PLAN_HTML};
+use dockmaster_plan::search::{Evaluated, Watch};
 use dockmaster_plan::space::{self, Dimension};
 use dockmaster_plan::Shard;
 use dockmaster_sim::scenario::{self, ScenarioError};
@@ -104,15 +105,23 @@ pub fn run(a: Args) -> Result<ExitCode> {
         b.set_prefix(base.name.clone());
         b
     };
-    let plan =
-        match dockmaster_plan::plan(&text, file, space, shard, &|done| bar.set_position(done)) {
-            Ok(p) => p,
-            Err(e) => {
-                bar.finish_and_clear();
-                eprintln!("{e}");
-                return Ok(ExitCode::from(BAD_INPUT));
-            }
-        };
+    let plan = match dockmaster_plan::plan(
+        &text,
+        file,
+        space,
+        shard,
+        &Running {
+            bar: &bar,
+            quiet: a.quiet,
+        },
+    ) {
+        Ok(p) => p,
+        Err(e) => {
+            bar.finish_and_clear();
+            eprintln!("{e}");
+            return Ok(ExitCode::from(BAD_INPUT));
+        }
+    };
     bar.finish_and_clear();
     if let Err(e) = write(&a.out, &plan) {
         eprintln!("error: cannot write the plan to {}: {e}", a.out.display());
@@ -136,6 +145,43 @@ pub fn run(a: Args) -> Result<ExitCode> {
     } else {
         ExitCode::from(FAILED)
     })
+}
+
+/// The progress bar, and a line above it for each candidate decided.
+struct Running<'a> {
+    bar: &'a ProgressBar,
+    quiet: bool,
+}
+
+impl Watch for Running<'_> {
+    fn replications(&self, done: u64) {
+        self.bar.set_position(done);
+    }
+
+    fn decided(&self, e: &Evaluated) {
+        let values: Vec<String> = e
+            .candidate
+            .values
+            .iter()
+            .map(|(f, v)| format!("{f}={v}"))
+            .collect();
+        if self.quiet {
+            return;
+        }
+        let line = format!(
+            "#{:<4} {:<11} after {:>2} replications  {}",
+            e.candidate.index,
+            e.verdict.word(),
+            e.samples.len(),
+            values.join(" ")
+        );
+        // Without a terminal the bar is hidden, and so would its lines be.
+        if self.bar.is_hidden() {
+            println!("{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
 }
 
 /// Each file written beside its name and renamed over it: a reader sees
