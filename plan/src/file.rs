@@ -16,8 +16,7 @@ use dockmaster_reports::{ReportError, RunId};
 use serde_json::{json, Map, Value};
 use std::fmt::Write as _;
 
-pub const PLAN_FILE: &str = "plan.json";
-pub const BEST_FILE: &str = "best.toml";
+pub use dockmaster_reports::staging::{BEST_FILE, PLAN_FILE, PLAN_HTML};
 
 impl Plan {
     /// What "met with 95 % confidence" means here, in words.
@@ -262,8 +261,6 @@ fn toml_to_json(v: &str) -> Value {
         None => json!(v),
     }
 }
-
-pub const PLAN_HTML: &str = "plan.html";
 
 impl Plan {
     /// The plan as its page shows it.

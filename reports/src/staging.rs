@@ -35,6 +35,10 @@ pub use crate::recording::LOADTEST_FILE;
 pub const REPORT_HTML: &str = "report.html";
 pub const COMPARISON_FILE: &str = "comparison.json";
 pub const COMPARISON_HTML: &str = "comparison.html";
+/// A plan's files (`dockmaster plan`).
+pub const PLAN_FILE: &str = "plan.json";
+pub const PLAN_HTML: &str = "plan.html";
+pub const BEST_FILE: &str = "best.toml";
 
 /// What a write produces, hence which of the old folder's files it replaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +51,10 @@ pub enum Writes {
     Comparison,
     /// `report`: the charts and `report.html` of the recording in place.
     Report,
+    /// `plan`: `plan.json`, `plan.html` and `best.toml` (absent when no
+    /// candidate is feasible: a stale one would name a fleet that no longer
+    /// wins).
+    Plan,
 }
 
 impl Writes {
@@ -62,6 +70,7 @@ impl Writes {
         let report = top(&[REPORT_HTML]) || chart(&charts::RECORDING_CHARTS);
         match self {
             Writes::Report => report,
+            Writes::Plan => top(&[PLAN_FILE, PLAN_HTML, BEST_FILE]),
             Writes::Recording | Writes::Comparison => {
                 report
                     || chart(&charts::COMPARISON_CHARTS)
@@ -234,6 +243,8 @@ enum Holds {
     Recording,
     /// A `comparison.json` without a summary.
     Comparison,
+    /// A `plan.json`.
+    Plan,
     /// Files, none of them ours.
     Foreign,
 }
@@ -248,6 +259,8 @@ impl Holds {
             Holds::Recording
         } else if has(COMPARISON_FILE) {
             Holds::Comparison
+        } else if has(PLAN_FILE) {
+            Holds::Plan
         } else {
             Holds::Foreign
         })
@@ -260,11 +273,19 @@ impl Writes {
         match (self, holds) {
             (_, Holds::Nothing)
             | (Writes::Recording | Writes::Report, Holds::Recording)
-            | (Writes::Comparison, Holds::Comparison) => None,
+            | (Writes::Comparison, Holds::Comparison)
+            | (Writes::Plan, Holds::Plan) => None,
             (_, Holds::Foreign) => Some(
-                "it holds files but no dockmaster recording or comparison, and writing \
+                "it holds files but no dockmaster recording, comparison or plan, and writing \
                  replaces the folder; pick a new or empty folder",
             ),
+            (Writes::Plan, _) => Some(
+                "it holds a recording or a comparison, which a plan would replace; give the \
+                 plan a folder of its own",
+            ),
+            (_, Holds::Plan) => {
+                Some("it holds a plan, which this would replace; give it a folder of its own")
+            }
             (Writes::Comparison, Holds::Recording) => Some(
                 "it holds a recording, which a comparison would replace; give the \
                  comparison a folder of its own",

@@ -1,12 +1,13 @@
 //! `dockmaster plan FILE -o DIR`: the cheapest candidate of the scenario's
 //! `[plan]` that meets its SLOs with the stated confidence.
 
-use super::{ScenarioArgs, BAD_INPUT, ENVIRONMENT, FAILED};
-use anyhow::Result;
+use super::{ScenarioArgs, BAD_INPUT, FAILED};
+use anyhow::{Context, Result};
 use dockmaster_plan::file::{BEST_FILE, PLAN_FILE, PLAN_HTML};
 use dockmaster_plan::search::{Evaluated, Watch};
 use dockmaster_plan::space::{self, Dimension};
 use dockmaster_plan::Shard;
+use dockmaster_reports::{ReportError, Staging, Writes};
 use dockmaster_sim::scenario::{self, ScenarioError};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -88,6 +89,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
             )],
         ));
     }
+    // Before the long work: a folder that may not be replaced fails now.
+    let staging = Staging::begin(&a.out, Writes::Plan)
+        .with_context(|| format!("preparing the output folder {}", a.out.display()))?;
     let shard = a.shard.unwrap_or(Shard::WHOLE);
     let budget =
         space.candidates().div_ceil(shard.count) as u64 * u64::from(space.max_replications);
@@ -123,10 +127,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
     };
     bar.finish_and_clear();
-    if let Err(e) = write(&a.out, &plan) {
-        eprintln!("error: cannot write the plan to {}: {e}", a.out.display());
-        return Ok(ExitCode::from(ENVIRONMENT));
-    }
+    write(staging, &plan).with_context(|| format!("writing the plan to {}", a.out.display()))?;
     if !a.quiet {
         println!("{}", plan.table());
         println!(
@@ -184,23 +185,22 @@ impl Watch for Running<'_> {
     }
 }
 
-/// Each file written beside its name and renamed over it: a reader sees
-/// an old file or a new one, never half of one.
-fn write(dir: &Path, plan: &dockmaster_plan::Plan) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let put = |name: &str, bytes: &[u8]| -> std::io::Result<()> {
-        let tmp = dir.join(format!(".{name}.new"));
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, dir.join(name))
+/// The plan's folder, written whole through a staging folder beside it
+/// and swapped in: a reader sees the old plan or the new one.
+fn write(staging: Staging, plan: &dockmaster_plan::Plan) -> Result<(), ReportError> {
+    let dir = staging.path().to_path_buf();
+    let put = |name: &str, bytes: &[u8]| {
+        std::fs::write(dir.join(name), bytes).map_err(|source| ReportError::Io {
+            action: "write",
+            path: staging.target().join(name),
+            source,
+        })
     };
     put(PLAN_FILE, &plan.json())?;
-    let (html, _) = plan.html().map_err(std::io::Error::other)?;
+    let (html, _) = plan.html()?;
     put(PLAN_HTML, html.as_bytes())?;
-    match plan.best_toml() {
-        Some(t) => put(BEST_FILE, t.as_bytes()),
-        None => match std::fs::remove_file(dir.join(BEST_FILE)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
-        },
+    if let Some(t) = plan.best_toml() {
+        put(BEST_FILE, t.as_bytes())?;
     }
+    staging.commit()
 }

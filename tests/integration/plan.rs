@@ -239,3 +239,53 @@ fn the_plan_picks_what_brute_force_picks_with_half_the_replications() {
     let used = plan["replications"].as_u64().unwrap();
     assert!(used <= 16 * 20 / 2, "{used} replications");
 }
+
+/// The plan's folder is written whole: a plan with no feasible candidate
+/// exits 1 naming the objective that binds and leaves no stale best.toml
+/// from the plan before it; a folder holding a recording is not replaced.
+#[test]
+fn a_plan_with_no_winner_exits_1_and_leaves_no_stale_best() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("plan");
+    let vary = "[[plan.vary]]\nfield = \"services[0].desired\"\nvalues = [6, 8]\n\
+                [plan]\nmax_replications = 4";
+    let holds = write_scenario(dir.path(), "holds.toml", &mm4_fleet(80.0, vary));
+    let o = dockmaster(&[
+        "plan",
+        holds.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(out.join("best.toml").is_file());
+    // A 1 ms p99 is beyond any of them (the mean service time is 10 ms).
+    let cannot = write_scenario(dir.path(), "cannot.toml", &mm4_fleet(1.0, vary));
+    let o = dockmaster(&[
+        "plan",
+        cannot.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("no feasible candidate: p99 ≤ 1 ms binds (2 of 2 candidates)"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!out.join("best.toml").exists(), "a stale best.toml");
+    assert_eq!(json(&out.join("plan.json"))["best"], Value::Null);
+    let page = std::fs::read_to_string(out.join("plan.html")).unwrap();
+    assert!(page.contains("No candidate holds"));
+
+    let rec = dir.path().join("rec");
+    simulate_quietly(&holds, &rec, &[]);
+    let o = dockmaster(&["plan", holds.to_str().unwrap(), "-o", rec.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("which a plan would replace"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(rec.join("summary.json").is_file());
+}
