@@ -3,17 +3,19 @@
 //! peak long enough to keep its error budget.
 //!
 //! ```text
-//!  λ(t) = profile(t) × share   μ = tasks_max × concurrency / E[S]   Q = tasks_max × (concurrency + queue_limit)
+//!  λ(t) = profile(t) × share   μ = min(tasks_max × concurrency / E[S], vCPU / (E[S] × cpu_per_request))
+//!  Q = tasks_max × (concurrency + queue_limit)
 //!  fluid queue q' = λ − μ on [0, Q]; what overflows Q is refused (503) ──► refused / offered > error budget ⇒ pruned
 //! ```
 //!
 //! The fluid queue is the best any fleet of that size can do: every task
-//! at full speed from t = 0, no start-up, no CPU contention, arrivals at
-//! their mean rate. Real requests only queue more, so a candidate whose
+//! at full speed from t = 0, no start-up, the CPU shared without loss (a
+//! hard limit's vCPU per task, else every vCPU of `asg.max` hosts),
+//! arrivals at their mean rate. Real requests only queue more, so a candidate whose
 //! fluid overflow alone exceeds the budget cannot meet it.
 
 use dockmaster_sim::dist::Sampler;
-use dockmaster_sim::scenario::Scenario;
+use dockmaster_sim::scenario::{CpuLimit, Scenario};
 use dockmaster_sim::traffic::Profile;
 
 /// The fluid model's step, seconds: far below any queue's drain time that
@@ -38,7 +40,21 @@ pub fn cannot_hold(sc: &Scenario) -> Option<String> {
         if share <= 0.0 || mean_s <= 0.0 {
             continue;
         }
-        let mu = f64::from(tasks) * f64::from(s.concurrency) / mean_s;
+        // Completions per second: the slots' rate, and the CPU's (a hard
+        // limit gives each task cpu/1024 vCPU; shares at most the whole
+        // fleet at asg.max hosts).
+        let slots = f64::from(tasks) * f64::from(s.concurrency) / mean_s;
+        let cpu_s = mean_s * s.cpu_per_request;
+        let fleet_vcpu = f64::from(sc.cluster.asg.max) * f64::from(sc.cluster.instance_type.vcpu);
+        let vcpu = match s.cpu_limit {
+            CpuLimit::Hard => (f64::from(tasks) * f64::from(s.cpu) / 1024.0).min(fleet_vcpu),
+            CpuLimit::Shares => fleet_vcpu,
+        };
+        let mu = if cpu_s > 0.0 {
+            slots.min(vcpu / cpu_s)
+        } else {
+            slots
+        };
         let cap = f64::from(tasks) * f64::from(s.concurrency + s.queue_limit);
         let (mut q, mut refused) = (0.0f64, 0.0f64);
         let mut t = 0.0;
@@ -70,7 +86,7 @@ pub fn cannot_hold(sc: &Scenario) -> Option<String> {
             if share_of > b {
                 return Some(format!(
                     "service {}: even {} tasks at full speed from the start ({:.0} req/s of \
-                     capacity, {:.0} places to queue) refuse {:.2}% of {} requests, over {} error \
+                     capacity (slots and CPU), {:.0} places to queue) refuse {:.2}% of {} requests, over {} error \
                      budget of {:.2}%",
                     s.name,
                     tasks,
