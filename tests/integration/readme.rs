@@ -136,3 +136,46 @@ fn the_readme_story_of_the_managed_sale_is_what_happens() {
         &format!("from minute {minute} on every window's p99"),
     );
 }
+
+/// The planning story's figures are the plan's.
+#[test]
+fn the_plan_story_is_the_plans_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("plan");
+    let f = scenario("plan-sale.toml");
+    let o = dockmaster(&[
+        "plan",
+        f.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    let best = &plan["best"]["values"];
+    let readme = readme();
+    let month = plan["best"]["cost_usd_per_month"].as_f64().unwrap();
+    must_contain(
+        &readme,
+        &format!(
+            "The plan runs {} replications where running every fleet 20 times\nwould take 320",
+            plan["replications"]
+        ),
+    );
+    let instance = best["cluster.instance_type"].as_str().unwrap();
+    must_contain(
+        &readme,
+        &format!(
+            "picks {instance} hosts with a floor of {} tasks and a {} %\nCPU target, starting on {} hosts, at ${month:.0} a month",
+            best["services[0].desired"], best["services[0].autoscaling.target"], best["cluster.asg.desired"]
+        ),
+    );
+    // "Floors of 4 miss the 250 ms p99 whatever the instance type."
+    for c in plan["candidates"].as_array().unwrap() {
+        if c["values"]["services[0].desired"] == 4 {
+            assert_eq!(c["verdict"], "infeasible", "{c}");
+            assert!(c["reason"].as_str().unwrap().starts_with("p99 ≤ 250 ms"));
+        }
+    }
+}
