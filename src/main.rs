@@ -20,7 +20,8 @@ use std::process::ExitCode;
         dockmaster simulate scenarios/flash-sale.toml -o out/flash-sale   # then open out/flash-sale/report.html\n  \
         dockmaster testbed scenarios/testbed-small.toml --for 2m          # prints a URL to load-test\n  \
         dockmaster loadtest scenarios/testbed-small.toml --target http://127.0.0.1:PORT -o out/measured\n  \
-        dockmaster compare out/sim out/measured -o out/compare"
+        dockmaster compare out/sim out/measured -o out/compare\n  \
+        dockmaster plan scenarios/plan-sale.toml -o out/plan              # the cheapest fleet that holds"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -77,14 +78,15 @@ enum Command {
     Compare(cmd::compare::Args),
     /// Find the cheapest fleet of the scenario's [plan] that meets its SLOs, with confidence.
     #[command(
-        after_help = "Example:\n  dockmaster plan scenarios/plan-mmc.toml -o out/plan\n  \
+        after_help = "Example:\n  dockmaster plan scenarios/plan-sale.toml -o out/plan   # then open out/plan/plan.html\n  \
         dockmaster plan scenarios/steady.toml --vary 'services[0].desired=2,3,4,6' -o out/plan\n\n\
         Candidates are the cross product of [[plan.vary]] (and --vary); each is the scenario\n\
         with --set FIELD=VALUE applied and, with [plan] hosts = \"fit\" (the default), the\n\
         fewest hosts that place its tasks. Replication r of every candidate is simulate\n\
         --replications's replication r; candidates are replicated until each SLO objective\n\
         is met or missed at [plan] confidence (0.95), or max_replications (20) is reached.\n\
-        Writes OUT/plan.json (every candidate: verdict, reason, figures) and OUT/best.toml.\n\
+        Writes OUT/plan.json (every candidate: verdict, reason, figures), OUT/plan.html\n\
+        (cost against p99, the ranking) and OUT/best.toml (the winner), swapped in whole.\n\
         Exit status: 0 when a candidate is feasible; 1 when none is (the table says which\n\
         objective binds); 2 on bad input (the scenario, [plan], --vary); 3 when OUT cannot\n\
         be written."

@@ -103,14 +103,22 @@ fn check_slo_fails_the_exit_status_when_missed() {
 #[test]
 fn help_has_an_example_for_every_command() {
     for cmd in [
-        "validate", "simulate", "report", "compare", "loadtest", "testbed",
+        "validate", "simulate", "report", "compare", "plan", "loadtest", "testbed",
     ] {
         let o = dockmaster(&[cmd, "--help"]);
         assert!(o.status.success());
-        assert!(
-            stdout(&o).contains("Example"),
-            "{cmd} --help lacks an example"
-        );
+        let help = stdout(&o);
+        assert!(help.contains("Example"), "{cmd} --help lacks an example");
+        // An example names a bundled scenario that exists.
+        for word in help.split_whitespace() {
+            if let Some(name) = word.strip_prefix("scenarios/") {
+                let name = name.trim_end_matches(|c: char| !c.is_alphanumeric());
+                assert!(
+                    crate::util::scenario(name).is_file(),
+                    "{cmd} --help names scenarios/{name}, which is not there"
+                );
+            }
+        }
     }
 }
 
