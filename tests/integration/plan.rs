@@ -179,16 +179,7 @@ fn the_plan_picks_what_brute_force_picks_with_half_the_replications() {
     let _quiet = crate::util::measurement_lock();
     let dir = tempfile::tempdir().unwrap();
     let f = crate::util::scenario("plan-sale.toml");
-    let out = dir.path().join("plan");
-    let o = dockmaster(&[
-        "plan",
-        f.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let plan = json(&out.join("plan.json"));
+    let plan = crate::util::plan_quietly(&f, &dir.path().join("plan"));
     let candidates = plan["candidates"].as_array().unwrap();
     assert_eq!(candidates.len(), 16);
 

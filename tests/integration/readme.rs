@@ -141,18 +141,7 @@ fn the_readme_story_of_the_managed_sale_is_what_happens() {
 #[test]
 fn the_plan_story_is_the_plans_result() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("plan");
-    let f = scenario("plan-sale.toml");
-    let o = dockmaster(&[
-        "plan",
-        f.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let plan: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    let plan = crate::util::plan_quietly(&scenario("plan-sale.toml"), &dir.path().join("plan"));
     let best = &plan["best"]["values"];
     let readme = readme();
     let month = plan["best"]["cost_usd_per_month"].as_f64().unwrap();

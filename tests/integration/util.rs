@@ -93,6 +93,26 @@ pub fn run_id_of(dir: &Path) -> String {
         .to_string()
 }
 
+/// `dockmaster plan FILE -o OUT -q`, which must find a feasible candidate:
+/// its plan.json.
+pub fn plan_quietly(file: &Path, out: &Path) -> serde_json::Value {
+    let o = dockmaster(&[
+        "plan",
+        file.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}: {}",
+        file.display(),
+        stderr(&o)
+    );
+    serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap()
+}
+
 /// `dockmaster simulate FILE -o OUT -q EXTRA...`, which must succeed.
 pub fn simulate_quietly(file: &Path, out: &Path, extra: &[&str]) {
     let mut args = vec![
