@@ -196,14 +196,6 @@ pub trait Watch: Sync {
     fn decided(&self, e: &Evaluated);
 }
 
-/// Watches nothing.
-pub struct Unwatched;
-
-impl Watch for Unwatched {
-    fn replications(&self, _: u64) {}
-    fn decided(&self, _: &Evaluated) {}
-}
-
 /// Runs the search over `all` (pruned ones included, untouched) at
 /// confidence `c` with at most `max` replications each.
 pub fn run(all: &mut [Evaluated], c: f64, max: u32, watch: &dyn Watch) {
