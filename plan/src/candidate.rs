@@ -151,23 +151,21 @@ pub fn build(text: &str, path: &Path, space: &Space, mut c: Candidate) -> Built 
     }
     let asg = &sc.cluster.asg;
     let wanted: u32 = sc.services.iter().map(|s| s.desired).sum();
-    let places = |d: u32| -> Option<Scenario> {
-        let mut o = c.overrides();
-        o.push(Override {
-            path: DESIRED.into(),
-            value: d.to_string(),
-        });
-        let s = parse_file_text(text, path, &o).ok()?;
+    // The dry run needs only the host count changed: the parsed scenario
+    // with another `desired`, not the text parsed again at every step.
+    let places = |d: u32| -> bool {
+        let mut s = sc.clone();
+        s.cluster.asg.desired = d;
         let placed: usize = initial_layout(&s, s.seed)
             .iter()
             .map(|h| h.tasks.len())
             .sum();
-        (placed as u32 >= wanted).then_some(s)
+        placed as u32 >= wanted
     };
     // Placing is monotone in the host count (a host more never unplaces a
     // task), so the fewest is found by bisection over [min, max].
     let (mut lo, mut hi) = (asg.min.min(asg.max), asg.max);
-    let Some(mut best) = places(hi) else {
+    if !places(hi) {
         return Built::Refused(
             c,
             format!(
@@ -175,21 +173,23 @@ pub fn build(text: &str, path: &Path, space: &Space, mut c: Candidate) -> Built 
                 asg.max, sc.cluster.instance_type.name
             ),
         );
-    };
-    // Invariant: `best` is the scenario with `hi` hosts, which places them all.
+    }
+    // Invariant: `hi` hosts place them all.
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        match places(mid) {
-            Some(s) => {
-                best = s;
-                hi = mid;
-            }
-            None => lo = mid + 1,
+        if places(mid) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
         }
     }
-    let best_d = hi;
-    c.values.push((DESIRED.into(), best_d.to_string()));
-    Built::Scenario(Box::new(best), c)
+    // Once through `--set`, so that the scenario's text (best.toml, the
+    // recording's scenario_text) says the fitted count.
+    c.values.push((DESIRED.into(), hi.to_string()));
+    match parse_file_text(text, path, &c.overrides()) {
+        Ok(s) => Built::Scenario(Box::new(s), c),
+        Err(e) => Built::Refused(c, words(&e)),
+    }
 }
 
 fn words(e: &ScenarioError) -> String {

@@ -79,8 +79,8 @@ impl Plan {
         let mut s = String::new();
         let mut order: Vec<&Evaluated> = self.candidates.iter().collect();
         order.sort_by(|a, b| {
-            mean_cost(a)
-                .total_cmp(&mean_cost(b))
+            a.mean_cost()
+                .total_cmp(&b.mean_cost())
                 .then(a.candidate.index.cmp(&b.candidate.index))
         });
         let _ = writeln!(
@@ -89,9 +89,7 @@ impl Plan {
             "#", "verdict", "reps", "cost $/month", "p99 ms"
         );
         for c in order {
-            let month = c.scenario.as_ref().and_then(|sc| {
-                dockmaster_reports::recording::monthly(mean_cost(c), sc.duration as f64 / 1e9)
-            });
+            let month = monthly(c, c.mean_cost());
             let values: Vec<String> = c
                 .candidate
                 .values
@@ -117,7 +115,7 @@ impl Plan {
                 if c.samples.is_empty() {
                     "–".into()
                 } else {
-                    format!("{:.1}", p99(c))
+                    format!("{:.1}", c.p99_mean())
                 },
                 values.join(" ")
             );
@@ -173,25 +171,33 @@ fn reason(v: &Verdict) -> Option<String> {
     }
 }
 
-fn mean_cost(c: &Evaluated) -> f64 {
-    if c.samples.is_empty() {
-        return f64::INFINITY;
-    }
-    c.samples.iter().map(|s| s.cost_usd).sum::<f64>() / c.samples.len() as f64
+/// `usd` over the candidate's run, as a month of it costs
+/// (`reports::recording::monthly`, the one rule for monthly cost).
+fn monthly(c: &Evaluated, usd: f64) -> Option<f64> {
+    let sc = c.scenario.as_ref()?;
+    dockmaster_reports::recording::monthly(usd, sc.duration as f64 / 1e9)
 }
 
-fn p99(c: &Evaluated) -> f64 {
-    c.samples.iter().map(|s| s.latency_ms[3]).sum::<f64>() / c.samples.len().max(1) as f64
-}
-
-/// `{mean, ci95: [lo, hi]}` of finite values, as `simulate` pools them.
-fn ci(xs: impl Iterator<Item = f64>) -> Value {
+/// Mean and 95 % interval of the finite values, as `simulate` pools
+/// replications, times `scale` (1, or hours of a month per run hour).
+fn interval(xs: impl Iterator<Item = f64>, scale: f64) -> Option<MeanInterval> {
     let xs: Vec<f64> = xs.filter(|x| x.is_finite()).collect();
-    if xs.is_empty() {
-        return Value::Null;
-    }
-    let m = mean_ci95(&xs);
-    json!({ "mean": m.mean, "ci95": [m.lo, m.hi] })
+    (!xs.is_empty()).then(|| {
+        let m = mean_ci95(&xs);
+        MeanInterval {
+            mean: m.mean * scale,
+            lo: m.lo * scale,
+            hi: m.hi * scale,
+        }
+    })
+}
+
+/// `{mean, ci95: [lo, hi]}` of finite values; null without any.
+fn ci(xs: impl Iterator<Item = f64>) -> Value {
+    interval(xs, 1.0).map_or(
+        Value::Null,
+        |m| json!({ "mean": m.mean, "ci95": [m.lo, m.hi] }),
+    )
 }
 
 fn objective(o: &Objective, c: &Evaluated, k: usize, confidence: f64) -> Value {
@@ -218,9 +224,7 @@ fn figures(c: &Evaluated, confidence: f64) -> Value {
     let reason = reason(&c.verdict);
     let lat = |k: usize| ci(c.samples.iter().map(|s| s.latency_ms[k]));
     let cost = ci(c.samples.iter().map(|s| s.cost_usd));
-    let month = c.scenario.as_ref().and_then(|sc| {
-        dockmaster_reports::recording::monthly(mean_cost(c), sc.duration as f64 / 1e9)
-    });
+    let month = monthly(c, c.mean_cost());
     json!({
         "index": c.candidate.index,
         "values": values,
@@ -265,24 +269,11 @@ fn toml_to_json(v: &str) -> Value {
 impl Plan {
     /// The plan as its page shows it.
     pub fn view(&self) -> PlanView {
-        let interval = |xs: Vec<f64>, scale: f64| -> Option<MeanInterval> {
-            let xs: Vec<f64> = xs.into_iter().filter(|x| x.is_finite()).collect();
-            (!xs.is_empty()).then(|| {
-                let m = mean_ci95(&xs);
-                MeanInterval {
-                    mean: m.mean * scale,
-                    lo: m.lo * scale,
-                    hi: m.hi * scale,
-                }
-            })
-        };
         let candidates = self
             .candidates
             .iter()
             .map(|c| {
-                let month = c.scenario.as_ref().and_then(|sc| {
-                    dockmaster_reports::recording::monthly(1.0, sc.duration as f64 / 1e9)
-                });
+                let month = monthly(c, 1.0);
                 CandidateView {
                     index: c.candidate.index,
                     values: c.candidate.values.clone(),
@@ -290,8 +281,8 @@ impl Plan {
                     reason: reason(&c.verdict),
                     replications: c.samples.len(),
                     cost_usd_per_month: month
-                        .and_then(|k| interval(c.samples.iter().map(|s| s.cost_usd).collect(), k)),
-                    p99_ms: interval(c.samples.iter().map(|s| s.latency_ms[3]).collect(), 1.0),
+                        .and_then(|k| interval(c.samples.iter().map(|s| s.cost_usd), k)),
+                    p99_ms: interval(c.samples.iter().map(|s| s.latency_ms[3]), 1.0),
                 }
             })
             .collect();

@@ -75,8 +75,6 @@ pub fn plan(
     let mut candidates: Vec<Evaluated> = (0..n)
         .filter(|&i| shard.has(i))
         .map(|i| nth(&space, i))
-        .collect::<Vec<_>>()
-        .into_iter()
         .map(|c| match build(text, path, &space, c) {
             Built::Scenario(sc, c) => match prune::cannot_hold(&sc) {
                 Some(why) => Evaluated::new(c, Some(sc), Verdict::Pruned(why)),

@@ -69,36 +69,34 @@ pub fn cannot_hold(sc: &Scenario) -> Option<String> {
             q = q.max(0.0);
             t += dt;
         }
-        let offered = offered_total * share;
-        let rate = refused / offered;
+        // Each budget against the refusals among the requests it covers:
+        // the fleet's among all, the service's among its own.
         let budgets = [
-            (sc.slo.error_rate, "the fleet's"),
-            (s.slo.error_rate, "its own"),
+            (
+                sc.slo.error_rate,
+                refused / offered_total,
+                "the fleet's",
+                "the fleet's",
+            ),
+            (
+                s.slo.error_rate,
+                refused / (offered_total * share),
+                "its",
+                "its own",
+            ),
         ];
-        for (budget, whose) in budgets {
+        for (budget, refused_share, whose_requests, whose_budget) in budgets {
             let Some(b) = budget else { continue };
-            // Refusals among the fleet's requests for the fleet's budget.
-            let share_of = if whose == "its own" {
-                rate
-            } else {
-                refused / offered_total
-            };
-            if share_of > b {
+            if refused_share > b {
                 return Some(format!(
                     "service {}: even {} tasks at full speed from the start ({:.0} req/s of \
-                     capacity (slots and CPU), {:.0} places to queue) refuse {:.2}% of {} requests, over {} error \
-                     budget of {:.2}%",
+                     capacity (slots and CPU), {:.0} places to queue) refuse {:.2}% of \
+                     {whose_requests} requests, over {whose_budget} error budget of {:.2}%",
                     s.name,
                     tasks,
                     mu,
                     cap,
-                    share_of * 100.0,
-                    if whose == "its own" {
-                        "its"
-                    } else {
-                        "the fleet's"
-                    },
-                    whose,
+                    refused_share * 100.0,
                     b * 100.0
                 ));
             }

@@ -104,9 +104,17 @@ impl Evaluated {
         Bound::of(&xs, 1.0 - (1.0 - c) / self.objectives.len().max(1) as f64)
     }
 
-    fn p99_mean(&self) -> f64 {
-        let xs: Vec<f64> = self.samples.iter().map(|s| s.latency_ms[3]).collect();
-        xs.iter().sum::<f64>() / xs.len().max(1) as f64
+    /// Mean cost over the replications; infinite with none (it sorts last).
+    pub fn mean_cost(&self) -> f64 {
+        if self.samples.is_empty() {
+            return f64::INFINITY;
+        }
+        self.samples.iter().map(|s| s.cost_usd).sum::<f64>() / self.samples.len() as f64
+    }
+
+    /// The fleet's mean p99 over the replications (ms).
+    pub fn p99_mean(&self) -> f64 {
+        self.samples.iter().map(|s| s.latency_ms[3]).sum::<f64>() / self.samples.len().max(1) as f64
     }
 
     /// Feasible, infeasible or still open, from the samples so far.
@@ -176,11 +184,8 @@ pub fn cheapest(all: &[Evaluated]) -> Option<usize> {
         .filter(|&i| all[i].verdict == Verdict::Feasible)
         .min_by(|&a, &b| {
             let (x, y) = (&all[a], &all[b]);
-            let cost = |e: &Evaluated| {
-                e.samples.iter().map(|s| s.cost_usd).sum::<f64>() / e.samples.len() as f64
-            };
-            cost(x)
-                .total_cmp(&cost(y))
+            x.mean_cost()
+                .total_cmp(&y.mean_cost())
                 .then(x.reservation.cmp(&y.reservation))
                 .then(x.p99_mean().total_cmp(&y.p99_mean()))
                 .then(a.cmp(&b))

@@ -27,7 +27,9 @@
 //! folded into it: a 10 s window's p99 is noisy, the pooled one is not.
 
 use crate::charts::{self, Chart, COMPARISON_CHARTS};
-use crate::recording::{new_histogram, LatencyStats, Recording, ReportError, Window};
+use crate::recording::{
+    new_histogram, LatencyStats, Recording, ReportError, ServiceWindow, Window,
+};
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -131,7 +133,14 @@ struct Slice<'a> {
     errors: u64,
     sum_ns: u128,
     latency: &'a LatencyStats,
-    histogram: Histogram<u64>,
+    /// Where its histogram is: decoded only for a steady window, the only
+    /// ones pooled.
+    of: Of<'a>,
+}
+
+enum Of<'a> {
+    Fleet(&'a Window),
+    Service(&'a ServiceWindow),
 }
 
 impl<'a> Slice<'a> {
@@ -141,7 +150,7 @@ impl<'a> Slice<'a> {
             errors: w.errors_total(),
             sum_ns: w.sum_ns,
             latency: &w.latency,
-            histogram: w.histogram(),
+            of: Of::Fleet(w),
         }
     }
 
@@ -152,7 +161,14 @@ impl<'a> Slice<'a> {
             errors: s.errors,
             sum_ns: s.sum_ns,
             latency: &s.latency,
-            histogram: s.histogram(),
+            of: Of::Service(s),
+        }
+    }
+
+    fn histogram(&self) -> Histogram<u64> {
+        match self.of {
+            Of::Fleet(w) => w.histogram(),
+            Of::Service(s) => s.histogram(),
         }
     }
 }
@@ -211,10 +227,10 @@ fn judge<'a>(
         });
         if skipped.is_none() {
             sim_hist
-                .add(&sw.histogram)
+                .add(sw.histogram())
                 .expect("histograms with equal bounds add");
             meas_hist
-                .add(&mw.histogram)
+                .add(mw.histogram())
                 .expect("histograms with equal bounds add");
             sim_err += sw.errors;
             meas_err += mw.errors;
