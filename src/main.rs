@@ -79,7 +79,9 @@ enum Command {
     /// Find the cheapest fleet of the scenario's [plan] that meets its SLOs, with confidence.
     #[command(
         after_help = "Example:\n  dockmaster plan scenarios/plan-sale.toml -o out/plan   # then open out/plan/plan.html\n  \
-        dockmaster plan scenarios/steady.toml --vary 'services[0].desired=2,3,4,6' -o out/plan\n\n\
+        dockmaster plan scenarios/steady.toml --vary 'services[0].desired=2,3,4,6' -o out/plan\n  \
+        dockmaster plan scenarios/plan-sale.toml --shard 0/2 -o out/part0   # and 1/2 elsewhere, then:\n  \
+        dockmaster plan scenarios/plan-sale.toml --reuse out/part0 --reuse out/part1 -o out/plan\n\n\
         Candidates are the cross product of [[plan.vary]] (and --vary); each is the scenario\n\
         with --set FIELD=VALUE applied and, with [plan] hosts = \"fit\" (the default), the\n\
         fewest hosts that place its tasks. Replication r of every candidate is simulate\n\
@@ -87,9 +89,12 @@ enum Command {
         is met or missed at [plan] confidence (0.95), or max_replications (20) is reached.\n\
         Writes OUT/plan.json (every candidate: verdict, reason, figures), OUT/plan.html\n\
         (cost against p99, the ranking) and OUT/best.toml (the winner), swapped in whole.\n\
+        --reuse takes the replications earlier plans of the same scenario text recorded and\n\
+        replays the search over them, simulating only what none holds: --shard parts so\n\
+        merged write the bytes an unsharded plan writes.\n\
         Exit status: 0 when a candidate is feasible; 1 when none is (the table says which\n\
-        objective binds); 2 on bad input (the scenario, [plan], --vary); 3 when OUT cannot\n\
-        be written."
+        objective binds); 2 on bad input (the scenario, [plan], --vary, a --reuse part); 3 when\n\
+        OUT cannot be written."
     )]
     Plan(cmd::plan::Args),
     /// Replay a scenario's traffic against a real HTTP endpoint (open model) and record it.

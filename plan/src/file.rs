@@ -5,6 +5,7 @@
 //! Figures are `simulate --replications`'s: mean and 95 % Student-t
 //! interval of each replication's whole-run value (`reports::stats`).
 
+use crate::candidate::Candidate;
 use crate::evaluate::Objective;
 use crate::search::{Evaluated, Verdict};
 use crate::space::Hosts;
@@ -41,6 +42,8 @@ impl Plan {
     pub fn json(&self) -> Vec<u8> {
         let v = json!({
             "scenario": self.scenario,
+            "source": self.source,
+            "version": crate::part::VERSION,
             "confidence": self.space.confidence,
             "max_replications": self.space.max_replications,
             "hosts": match self.space.hosts { Hosts::Fit => "fit", Hosts::AsIs => "as_is" },
@@ -216,11 +219,23 @@ fn finite(x: f64) -> Value {
     }
 }
 
-fn figures(c: &Evaluated, confidence: f64) -> Value {
+/// A candidate's values as `plan.json` writes them: `{FIELD: VALUE}`.
+fn values(c: &Candidate) -> Value {
     let mut values = Map::new();
-    for (f, v) in &c.candidate.values {
+    for (f, v) in &c.values {
         values.insert(f.clone(), toml_to_json(v));
     }
+    Value::Object(values)
+}
+
+/// The key under which `plan --reuse` finds a candidate's recorded
+/// replications: its values as `plan.json` writes them, compact.
+pub fn values_key(c: &Candidate) -> String {
+    values(c).to_string()
+}
+
+fn figures(c: &Evaluated, confidence: f64) -> Value {
+    let values = values(&c.candidate);
     let reason = reason(&c.verdict);
     let lat = |k: usize| ci(c.samples.iter().map(|s| s.latency_ms[k]));
     let cost = ci(c.samples.iter().map(|s| s.cost_usd));

@@ -14,6 +14,7 @@ pub mod candidate;
 pub mod confidence;
 pub mod evaluate;
 pub mod file;
+pub mod part;
 pub mod prune;
 pub mod search;
 pub mod space;
@@ -27,12 +28,17 @@ use std::path::Path;
 /// A finished plan.
 pub struct Plan {
     pub scenario: String,
+    /// The fingerprint of the scenario text planned over
+    /// ([`part::fingerprint`]): parts to reuse must carry the same.
+    pub source: String,
     pub space: Space,
     pub candidates: Vec<Evaluated>,
     /// Index into `candidates` of the cheapest feasible one.
     pub best: Option<usize>,
     /// Candidates this run evaluated (`--shard I/N`: every N-th).
     pub shard: Shard,
+    /// Replications taken from `--reuse` parts rather than simulated.
+    pub reused: u64,
 }
 
 /// `--shard I/N`: this run evaluates candidates `I, I+N, I+2N, ...`.
@@ -57,13 +63,14 @@ impl Plan {
 }
 
 /// Plans over `text` (the scenario file `path` holds, already loaded
-/// without error) and its checked `space`. Bad values in the space are the
-/// caller's input errors.
+/// without error) and its checked `space`, reusing what `recorded` holds.
+/// Bad values in the space are the caller's input errors.
 pub fn plan(
     text: &str,
     path: &Path,
     space: Space,
     shard: Shard,
+    recorded: &part::Recorded,
     watch: &dyn search::Watch,
 ) -> Result<Plan, ScenarioError> {
     let file = path.display().to_string();
@@ -83,10 +90,11 @@ pub fn plan(
             Built::Refused(c, why) => Evaluated::new(c, None, Verdict::Pruned(why)),
         })
         .collect();
-    search::run(
+    let reused = search::run(
         &mut candidates,
         space.confidence,
         space.max_replications,
+        recorded,
         watch,
     );
     let best = search::cheapest(&candidates);
@@ -96,9 +104,11 @@ pub fn plan(
         .unwrap_or_default();
     Ok(Plan {
         scenario,
+        source: part::fingerprint(text),
         space,
         candidates,
         best,
         shard,
+        reused,
     })
 }

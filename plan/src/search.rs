@@ -20,8 +20,11 @@
 use crate::candidate::Candidate;
 use crate::confidence::Bound;
 use crate::evaluate::{replicate, Objective, Sample};
+use crate::file::values_key;
+use crate::part::Recorded;
 use dockmaster_sim::scenario::Scenario;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Where a candidate stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -112,9 +115,16 @@ impl Evaluated {
         self.samples.iter().map(|s| s.cost_usd).sum::<f64>() / self.samples.len() as f64
     }
 
-    /// The fleet's mean p99 over the replications (ms).
+    /// The fleet's mean p99 over the replications that measured one (ms),
+    /// as plan.json's figures pool them.
     pub fn p99_mean(&self) -> f64 {
-        self.samples.iter().map(|s| s.latency_ms[3]).sum::<f64>() / self.samples.len().max(1) as f64
+        let xs: Vec<f64> = self
+            .samples
+            .iter()
+            .map(|s| s.latency_ms[3])
+            .filter(|x| x.is_finite())
+            .collect();
+        xs.iter().sum::<f64>() / xs.len().max(1) as f64
     }
 
     /// Feasible, infeasible or still open, from the samples so far.
@@ -202,9 +212,13 @@ pub trait Watch: Sync {
 }
 
 /// Runs the search over `all` (pruned ones included, untouched) at
-/// confidence `c` with at most `max` replications each.
-pub fn run(all: &mut [Evaluated], c: f64, max: u32, watch: &dyn Watch) {
-    let done = std::sync::atomic::AtomicU64::new(0);
+/// confidence `c` with at most `max` replications each, taking from
+/// `recorded` the replications a part already ran. Returns how many were
+/// taken from it (the rest were simulated).
+pub fn run(all: &mut [Evaluated], c: f64, max: u32, recorded: &Recorded, watch: &dyn Watch) -> u64 {
+    let done = AtomicU64::new(0);
+    let reused = AtomicU64::new(0);
+    let keys: Vec<String> = all.iter().map(|e| values_key(&e.candidate)).collect();
     let plan = rounds(max);
     for (round, &n) in plan.iter().enumerate() {
         let last_round = round + 1 == plan.len();
@@ -243,12 +257,20 @@ pub fn run(all: &mut [Evaluated], c: f64, max: u32, watch: &dyn Watch) {
         let results: Vec<(usize, Sample, Vec<Objective>)> = jobs
             .par_iter()
             .map(|&(i, r)| {
-                let sc = all[i]
-                    .scenario
-                    .as_ref()
-                    .expect("open candidates have a scenario");
-                let (s, o) = replicate(sc, r);
-                watch.replications(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+                let (s, o) = match recorded.get(&keys[i], r) {
+                    Some((s, o)) => {
+                        reused.fetch_add(1, Relaxed);
+                        (s.clone(), o.to_vec())
+                    }
+                    None => {
+                        let sc = all[i]
+                            .scenario
+                            .as_ref()
+                            .expect("open candidates have a scenario");
+                        replicate(sc, r)
+                    }
+                };
+                watch.replications(done.fetch_add(1, Relaxed) + 1);
                 (i, s, o)
             })
             .collect();
@@ -281,6 +303,7 @@ pub fn run(all: &mut [Evaluated], c: f64, max: u32, watch: &dyn Watch) {
             }
         }
     }
+    reused.into_inner()
 }
 
 fn overlaps(a: &Evaluated, b: &Evaluated, c: f64) -> bool {

@@ -4,6 +4,7 @@
 use super::{ScenarioArgs, BAD_INPUT, FAILED};
 use anyhow::{Context, Result};
 use dockmaster_plan::file::{BEST_FILE, PLAN_FILE, PLAN_HTML};
+use dockmaster_plan::part::{self, Recorded};
 use dockmaster_plan::search::{Evaluated, Watch};
 use dockmaster_plan::space::{self, Dimension};
 use dockmaster_plan::Shard;
@@ -27,6 +28,12 @@ pub struct Args {
     /// Evaluate every N-th candidate only, starting at I (0-based): I/N.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
+    /// Reuse the replications an earlier plan of the same scenario recorded
+    /// (a plan folder or its plan.json): the parts --shard runs wrote,
+    /// merged into the plan an unsharded run makes, or an earlier run before
+    /// raising max_replications or the confidence. Repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub reuse: Vec<PathBuf>,
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
@@ -89,6 +96,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
             )],
         ));
     }
+    let recorded = match reuse(&a.reuse, &text) {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
+    };
     // Before the long work: a folder that may not be replaced fails now.
     let staging = Staging::begin(&a.out, Writes::Plan)
         .with_context(|| format!("preparing the output folder {}", a.out.display()))?;
@@ -114,6 +125,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         file,
         space,
         shard,
+        &recorded,
         &Running {
             bar: &bar,
             quiet: a.quiet,
@@ -130,6 +142,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
     write(staging, &plan).with_context(|| format!("writing the plan to {}", a.out.display()))?;
     if !a.quiet {
         println!("{}", plan.table());
+        if !a.reuse.is_empty() {
+            println!(
+                "{} of them reused from {} ({} simulated)",
+                plan.reused,
+                a.reuse
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                plan.replications() - plan.reused
+            );
+        }
         println!(
             "{} replications in all; wrote {}/{PLAN_HTML} (open it), {PLAN_FILE}{}",
             plan.replications(),
@@ -146,6 +170,37 @@ pub fn run(a: Args) -> Result<ExitCode> {
     } else {
         ExitCode::from(FAILED)
     })
+}
+
+/// The replications recorded in the `--reuse` parts (each a plan folder or
+/// its plan.json), checked against this run's scenario text.
+fn reuse(parts: &[PathBuf], text: &str) -> Result<Recorded, ExitCode> {
+    let mut recorded = Recorded::none();
+    let source = part::fingerprint(text);
+    for p in parts {
+        let file = if p.is_dir() {
+            p.join(PLAN_FILE)
+        } else {
+            p.clone()
+        };
+        let bytes = match std::fs::read(&file) {
+            Ok(b) => b,
+            Err(e) => {
+                return Err(bad(
+                    &file,
+                    vec![scenario::Problem::new(
+                        "--reuse",
+                        format!("\"{}\"", p.display()),
+                        format!("a plan folder or plan.json that can be read ({e})"),
+                    )],
+                ))
+            }
+        };
+        recorded
+            .add(&bytes, &source)
+            .map_err(|problem| bad(&file, vec![problem]))?;
+    }
+    Ok(recorded)
 }
 
 /// The progress bar, and a line above it for each candidate decided.

@@ -280,3 +280,182 @@ fn a_plan_with_no_winner_exits_1_and_leaves_no_stale_best() {
     );
     assert!(rec.join("summary.json").is_file());
 }
+
+/// `--shard` parts merged by `--reuse` are the unsharded plan, byte for
+/// byte: each part decided alone (its own best, its own "not needed"), and
+/// the replay over the union of their samples takes the whole plan's
+/// decisions, simulating only the replications no part ran.
+#[test]
+fn shard_parts_reused_write_the_unsharded_plan() {
+    let _quiet = crate::util::measurement_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let f = crate::util::scenario("plan-sale.toml");
+    let whole = dir.path().join("whole");
+    let whole_json = crate::util::plan_quietly(&f, &whole);
+    let file = f.to_str().unwrap();
+    let mut parts = Vec::new();
+    for i in 0..2 {
+        let part = dir.path().join(format!("part{i}"));
+        let shard = format!("{i}/2");
+        let o = dockmaster(&[
+            "plan",
+            file,
+            "--shard",
+            &shard,
+            "-o",
+            part.to_str().unwrap(),
+            "-q",
+        ]);
+        // A part may hold no feasible candidate of its own: exit 0 or 1.
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+        parts.push(part);
+    }
+    let merged = dir.path().join("merged");
+    let o = dockmaster(&[
+        "plan",
+        file,
+        "--reuse",
+        parts[0].to_str().unwrap(),
+        "--reuse",
+        parts[1].join("plan.json").to_str().unwrap(),
+        "-o",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for name in ["plan.json", "best.toml", "plan.html"] {
+        let (a, b) = (
+            std::fs::read(whole.join(name)).unwrap(),
+            std::fs::read(merged.join(name)).unwrap(),
+        );
+        assert!(
+            a == b,
+            "{name} differs between the whole plan and the merged parts"
+        );
+    }
+    // Most of the merge's replications came from the parts: the line says
+    // how many of the whole's were reused and how many simulated.
+    let total = whole_json["replications"].as_u64().unwrap();
+    let line = stdout(&o)
+        .lines()
+        .find(|l| l.contains("reused from"))
+        .map(String::from)
+        .unwrap_or_else(|| panic!("no reuse line in {}", stdout(&o)));
+    let reused: u64 = line.split(' ').next().unwrap().parse().unwrap();
+    assert!(reused > 0 && reused <= total, "{line} of {total}");
+    // The README tells this story with these figures.
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let told = format!("no part ran ({} of {total} here)", total - reused);
+    assert!(readme.contains(&told), "README should say: {told}");
+}
+
+/// A part planned over another scenario, an edited part and a missing one
+/// exit 2 naming the part's file and field; a part of the same scenario
+/// with other [plan] settings is reused (the plan table is not the
+/// scenario), so an earlier run raised to more replications pays only for
+/// the new ones.
+#[test]
+fn a_reused_part_must_come_from_the_same_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let vary = "[[plan.vary]]\nfield = \"services[0].desired\"\nvalues = [5, 6]\n";
+    let f = write_scenario(
+        dir.path(),
+        "a.toml",
+        &mm4_fleet(54.0, &format!("{vary}[plan]\nmax_replications = 2")),
+    );
+    let part = dir.path().join("part");
+    let o = dockmaster(&[
+        "plan",
+        f.to_str().unwrap(),
+        "-o",
+        part.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+
+    // More replications allowed: the two already run per candidate are reused.
+    let more = write_scenario(
+        dir.path(),
+        "more.toml",
+        &mm4_fleet(
+            54.0,
+            &format!("# raised\n{vary}[plan]\nmax_replications = 6"),
+        ),
+    );
+    let out = dir.path().join("more");
+    let o = dockmaster(&[
+        "plan",
+        more.to_str().unwrap(),
+        "--reuse",
+        part.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("4 of them reused from"),
+        "{}",
+        stdout(&o)
+    );
+    let fresh = dir.path().join("fresh");
+    let o = dockmaster(&[
+        "plan",
+        more.to_str().unwrap(),
+        "-o",
+        fresh.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(out.join("plan.json")).unwrap(),
+        std::fs::read(fresh.join("plan.json")).unwrap()
+    );
+
+    // Another SLO is another scenario.
+    let other = write_scenario(dir.path(), "b.toml", &mm4_fleet(60.0, vary));
+    let run = |part: &Path| {
+        dockmaster(&[
+            "plan",
+            other.to_str().unwrap(),
+            "--reuse",
+            part.to_str().unwrap(),
+            "-o",
+            dir.path().join("x").to_str().unwrap(),
+        ])
+    };
+    let o = run(&part);
+    assert_eq!(o.status.code(), Some(2));
+    let said = stderr(&o);
+    assert!(
+        said.contains("plan.json: source = \"") && said.contains("another file or other --set"),
+        "{said}"
+    );
+    assert!(!dir.path().join("x").exists());
+
+    // An edited sample contradicts the same candidate's in another part.
+    let text = std::fs::read_to_string(part.join("plan.json")).unwrap();
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["candidates"][0]["samples"][0]["cost_usd"] = serde_json::json!(1e9);
+    let edited = dir.path().join("edited.json");
+    std::fs::write(&edited, serde_json::to_vec(&v).unwrap()).unwrap();
+    let o = dockmaster(&[
+        "plan",
+        f.to_str().unwrap(),
+        "--reuse",
+        part.to_str().unwrap(),
+        "--reuse",
+        edited.to_str().unwrap(),
+        "-o",
+        dir.path().join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("edited.json: candidates[0].samples = (differs)"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = run(&dir.path().join("nowhere"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--reuse = \""), "{}", stderr(&o));
+}
