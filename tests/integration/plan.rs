@@ -281,6 +281,19 @@ fn a_plan_with_no_winner_exits_1_and_leaves_no_stale_best() {
     assert!(rec.join("summary.json").is_file());
 }
 
+/// `dockmaster plan FILE ARGS... -o OUT`.
+fn plan_with(file: &Path, args: &[&str], out: &Path) -> std::process::Output {
+    let mut all = vec!["plan", file.to_str().unwrap()];
+    all.extend_from_slice(args);
+    all.extend(["-o", out.to_str().unwrap()]);
+    dockmaster(&all)
+}
+
+/// A plan that ran: exit 0, or 1 when it found no feasible candidate.
+fn planned(o: &std::process::Output) {
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(o));
+}
+
 /// `--shard` parts merged by `--reuse` are the unsharded plan, byte for
 /// byte: each part decided alone (its own best, its own "not needed"), and
 /// the replay over the union of their samples takes the whole plan's
@@ -292,35 +305,22 @@ fn shard_parts_reused_write_the_unsharded_plan() {
     let f = crate::util::scenario("plan-sale.toml");
     let whole = dir.path().join("whole");
     let whole_json = crate::util::plan_quietly(&f, &whole);
-    let file = f.to_str().unwrap();
-    let mut parts = Vec::new();
-    for i in 0..2 {
-        let part = dir.path().join(format!("part{i}"));
-        let shard = format!("{i}/2");
-        let o = dockmaster(&[
-            "plan",
-            file,
-            "--shard",
-            &shard,
-            "-o",
-            part.to_str().unwrap(),
-            "-q",
-        ]);
+    let parts: Vec<_> = (0..2)
+        .map(|i| dir.path().join(format!("part{i}")))
+        .collect();
+    for (i, part) in parts.iter().enumerate() {
         // A part may hold no feasible candidate of its own: exit 0 or 1.
-        assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
-        parts.push(part);
+        planned(&plan_with(&f, &["--shard", &format!("{i}/2"), "-q"], part));
     }
     let merged = dir.path().join("merged");
-    let o = dockmaster(&[
-        "plan",
-        file,
+    let part1 = parts[1].join("plan.json");
+    let reuse = [
         "--reuse",
         parts[0].to_str().unwrap(),
         "--reuse",
-        parts[1].join("plan.json").to_str().unwrap(),
-        "-o",
-        merged.to_str().unwrap(),
-    ]);
+        part1.to_str().unwrap(),
+    ];
+    let o = plan_with(&f, &reuse, &merged);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     for name in ["plan.json", "best.toml", "plan.html"] {
         let (a, b) = (
@@ -356,81 +356,53 @@ fn shard_parts_reused_write_the_unsharded_plan() {
 /// the new ones.
 #[test]
 fn a_reused_part_must_come_from_the_same_scenario() {
+    // Plans on every core: not beside a test that measures the testbed.
+    let _quiet = crate::util::measurement_lock();
     let dir = tempfile::tempdir().unwrap();
     let vary = "[[plan.vary]]\nfield = \"services[0].desired\"\nvalues = [5, 6]\n";
+    let fleet = |slo: f64, plan: &str| mm4_fleet(slo, &format!("{vary}{plan}"));
     let f = write_scenario(
         dir.path(),
         "a.toml",
-        &mm4_fleet(54.0, &format!("{vary}[plan]\nmax_replications = 2")),
+        &fleet(54.0, "[plan]\nmax_replications = 2"),
     );
     let part = dir.path().join("part");
-    let o = dockmaster(&[
-        "plan",
-        f.to_str().unwrap(),
-        "-o",
-        part.to_str().unwrap(),
-        "-q",
-    ]);
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let reuse_part = ["--reuse", part.to_str().unwrap()];
+    planned(&plan_with(&f, &["-q"], &part));
 
-    // More replications allowed: the two already run per candidate are reused.
+    // More replications allowed (and a comment): the two already run per
+    // candidate are reused, and the plan is the one a fresh run writes.
     let more = write_scenario(
         dir.path(),
         "more.toml",
-        &mm4_fleet(
-            54.0,
-            &format!("# raised\n{vary}[plan]\nmax_replications = 6"),
-        ),
+        &format!("# raised\n{}", fleet(54.0, "[plan]\nmax_replications = 6")),
     );
     let out = dir.path().join("more");
-    let o = dockmaster(&[
-        "plan",
-        more.to_str().unwrap(),
-        "--reuse",
-        part.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let o = plan_with(&more, &reuse_part, &out);
+    planned(&o);
     assert!(
         stdout(&o).contains("4 of them reused from"),
         "{}",
         stdout(&o)
     );
     let fresh = dir.path().join("fresh");
-    let o = dockmaster(&[
-        "plan",
-        more.to_str().unwrap(),
-        "-o",
-        fresh.to_str().unwrap(),
-        "-q",
-    ]);
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    planned(&plan_with(&more, &["-q"], &fresh));
     assert_eq!(
         std::fs::read(out.join("plan.json")).unwrap(),
         std::fs::read(fresh.join("plan.json")).unwrap()
     );
 
     // Another SLO is another scenario.
-    let other = write_scenario(dir.path(), "b.toml", &mm4_fleet(60.0, vary));
-    let run = |part: &Path| {
-        dockmaster(&[
-            "plan",
-            other.to_str().unwrap(),
-            "--reuse",
-            part.to_str().unwrap(),
-            "-o",
-            dir.path().join("x").to_str().unwrap(),
-        ])
-    };
-    let o = run(&part);
+    let x = dir.path().join("x");
+    let other = write_scenario(dir.path(), "b.toml", &fleet(60.0, ""));
+    let o = plan_with(&other, &reuse_part, &x);
     assert_eq!(o.status.code(), Some(2));
     let said = stderr(&o);
     assert!(
         said.contains("plan.json: source = \"") && said.contains("another file or other --set"),
         "{said}"
     );
-    assert!(!dir.path().join("x").exists());
+    assert!(!x.exists());
 
     // An edited sample contradicts the same candidate's in another part.
     let text = std::fs::read_to_string(part.join("plan.json")).unwrap();
@@ -438,16 +410,16 @@ fn a_reused_part_must_come_from_the_same_scenario() {
     v["candidates"][0]["samples"][0]["cost_usd"] = serde_json::json!(1e9);
     let edited = dir.path().join("edited.json");
     std::fs::write(&edited, serde_json::to_vec(&v).unwrap()).unwrap();
-    let o = dockmaster(&[
-        "plan",
-        f.to_str().unwrap(),
-        "--reuse",
-        part.to_str().unwrap(),
-        "--reuse",
-        edited.to_str().unwrap(),
-        "-o",
-        dir.path().join("x").to_str().unwrap(),
-    ]);
+    let o = plan_with(
+        &f,
+        &[
+            reuse_part[0],
+            reuse_part[1],
+            "--reuse",
+            edited.to_str().unwrap(),
+        ],
+        &x,
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("edited.json: candidates[0].samples = (differs)"),
@@ -455,7 +427,8 @@ fn a_reused_part_must_come_from_the_same_scenario() {
         stderr(&o)
     );
 
-    let o = run(&dir.path().join("nowhere"));
+    let nowhere = dir.path().join("nowhere");
+    let o = plan_with(&f, &["--reuse", nowhere.to_str().unwrap()], &x);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--reuse = \""), "{}", stderr(&o));
 }

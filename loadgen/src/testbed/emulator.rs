@@ -350,11 +350,12 @@ mod tests {
             stream(1, "t"),
         ));
         let burner = Arc::new(Burner::start("t", 1, None).unwrap());
+        let timer = PreciseTimer::start();
         let t = EmulatedTask::new(
             1,
             0,
             model,
-            Some(PreciseTimer::start()),
+            Some(timer.clone()),
             Some(TaskCpu {
                 cpu_per_request: 0.5,
                 burner,
@@ -370,11 +371,16 @@ mod tests {
         let burn_wall = Duration::from_nanos(c.burn_wall_ns.load(Ordering::Relaxed));
         let handoff = Duration::from_nanos(c.burn_handoff_ns.load(Ordering::Relaxed));
         let after = took.saturating_sub(burn_wall + handoff);
+        // And the timer thread's own lateness, which it measures: on a busy
+        // machine it wakes milliseconds past the deadline (the testbed
+        // reports that as a disturbed measurement, not a wrong sleep).
+        let late = timer.stats().max_late;
         assert!(
             took >= Duration::from_millis(20)
                 && after >= Duration::from_millis(10)
-                && after < Duration::from_millis(13),
-            "{took:?} in all, {handoff:?} to hand the burn over, {after:?} after the burn"
+                && after < Duration::from_millis(13) + late,
+            "{took:?} in all, {handoff:?} to hand the burn over, {after:?} after the burn, \
+             the timer {late:?} late"
         );
         assert_eq!(c.cpu_work_ns.load(Ordering::Relaxed), 10_000_000);
         let burnt = c.cpu_burnt_ns.load(Ordering::Relaxed);
