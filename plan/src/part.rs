@@ -9,7 +9,7 @@
 //!                                               └─ in none: simulated
 //! ```
 //!
-//! A replication is a function of the scenario text as run, the
+//! A replication is a function of the scenario as run, the
 //! candidate's values and r alone (common random numbers), so the search
 //! replayed over the union of the parts takes exactly the decisions an
 //! unsharded run takes, replication by replication, and writes the same
@@ -17,7 +17,7 @@
 //! unused; whatever the replay asks for that no part holds is simulated.
 //!
 //! Architecture invariant: a part is reused only when it was written by
-//! this version from the same scenario text (its `source` fingerprint),
+//! this version from the same scenario (its `source` fingerprint),
 //! and a sample is looked up by the candidate's full values (the fitted
 //! `cluster.asg.desired` included), never by its index alone.
 
@@ -77,15 +77,6 @@ impl Recorded {
         Some((k.samples.get(r as usize)?, &k.objectives))
     }
 
-    /// Replications recorded in all.
-    pub fn len(&self) -> usize {
-        self.by_values.values().map(|k| k.samples.len()).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Adds the part `json` (the bytes of a `plan.json`), which must have
     /// been planned over the text whose fingerprint is `source`. Problems
     /// name the part's field, the value and what was expected.
@@ -97,29 +88,19 @@ impl Recorded {
                 "a plan.json that `dockmaster plan` wrote",
             )
         })?;
-        let version = str_at(&v, "version")?;
-        if version != VERSION {
-            return Err(Problem::new(
-                "version",
-                quoted(version),
-                format!(
-                    "a plan written by this dockmaster ({VERSION}): another version's \
-                     replications may differ"
-                ),
-            ));
-        }
-        let theirs = str_at(&v, "source")?;
-        if theirs != source {
-            return Err(Problem::new(
-                "source",
-                quoted(theirs),
-                format!(
-                    "{}: the fingerprint of this run's scenario text; the part was planned \
-                     over another file or other --set overrides",
-                    quoted(source)
-                ),
-            ));
-        }
+        same(
+            &v,
+            "version",
+            VERSION,
+            "a plan written by this dockmaster: another version's replications may differ",
+        )?;
+        same(
+            &v,
+            "source",
+            source,
+            "the fingerprint of this run's scenario; the part was planned over another file \
+             or other --set overrides",
+        )?;
         let candidates = v
             .get("candidates")
             .and_then(Value::as_array)
@@ -238,6 +219,19 @@ fn array<'a>(v: &'a Value, name: &str, at: &str) -> Result<&'a Vec<Value>, Probl
     v.get(name)
         .and_then(Value::as_array)
         .ok_or_else(|| Problem::new(format!("{at}.{name}"), shown(v.get(name)), "an array"))
+}
+
+/// The part's string `name` must be `ours`; `why` says what it stands for.
+fn same(v: &Value, name: &str, ours: &str, why: &str) -> Result<(), Problem> {
+    let theirs = str_at(v, name)?;
+    if theirs == ours {
+        return Ok(());
+    }
+    Err(Problem::new(
+        name,
+        quoted(theirs),
+        format!("{}: {why}", quoted(ours)),
+    ))
 }
 
 fn str_at<'a>(v: &'a Value, name: &str) -> Result<&'a str, Problem> {
